@@ -1,0 +1,140 @@
+using GracefulUpgrade.Service.Lifetime;
+using GracefulUpgrade.Service.Listening;
+using GracefulUpgrade.Service.Options;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Options;
+
+namespace GracefulUpgrade.Service.Hosting;
+
+/// <summary>The wiring Program.cs lists, one named step each.</summary>
+public static class ServiceHost
+{
+    public const string ConfigFileVariable = "GRACEFUL_UPGRADE_EXAMPLE_CONFIG";
+    public const string DefaultConfigFile = "/etc/graceful-upgrade-example/config.json";
+
+    public static WebApplicationBuilder CreateBuilder(string[] args) =>
+        WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            // Under systemd the working directory is "/": a content root there makes the
+            // configuration watcher put inotify watches on the whole filesystem.
+            ContentRootPath = AppContext.BaseDirectory,
+            // Nothing is reloaded at run time, so nothing needs watching: changing a setting
+            // means a restart, which the handover makes free.
+            Args = [.. args, "--hostBuilder:reloadConfigOnChange=false"],
+        });
+
+    /// <summary>
+    /// Sources, lowest precedence first: appsettings.json beside the binary, the operator's
+    /// conffile, environment variables, the command line.
+    /// </summary>
+    public static WebApplicationBuilder AddServiceConfiguration(this WebApplicationBuilder builder, string[] args)
+    {
+        var configFile = Environment.GetEnvironmentVariable(ConfigFileVariable) is { Length: > 0 } path ? path : DefaultConfigFile;
+        var configuration = builder.Configuration;
+        configuration.Sources.Clear();
+        configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);
+        configuration.AddJsonFile(configFile, optional: true, reloadOnChange: false);
+        configuration.AddEnvironmentVariables();
+        configuration.AddCommandLine(args);
+        // One log line per request would cost more than serving it; the conffile's
+        // "Logging" section can turn them back on.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddServiceOptions(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ServiceOptions>()
+            // A misspelt key is an error too, never a silently ignored setting.
+            .BindConfiguration(ServiceOptions.SectionName, binder => binder.ErrorOnUnknownConfiguration = true)
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ServiceOptions>, ServiceOptionsValidator>();
+        builder.Services.AddOptions<HostOptions>()
+            .Configure<IOptions<ServiceOptions>>((host, service) => host.ShutdownTimeout = service.Value.GetShutdownTimeout());
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddSharedPortListener(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ListenerSockets>();
+        builder.Services.AddSingleton<ConnectionTracker>();
+        builder.Services.AddOptions<SocketTransportOptions>()
+            .Configure<ListenerSockets, IOptions<ServiceOptions>>((transport, sockets, service) =>
+            {
+                transport.Backlog = service.Value.Backlog;
+                transport.CreateBoundListenSocket = sockets.CreateBound;
+            });
+        builder.Services.AddOptions<KestrelServerOptions>()
+            .Configure<ConnectionTracker, IOptions<ServiceOptions>>((kestrel, tracker, service) =>
+            {
+                KestrelLimits.Apply(kestrel);
+                kestrel.Listen(service.Value.GetListenEndPoint(), listen => listen.Use(tracker.Track));
+                kestrel.Listen(ListenerSockets.SelfCheckEndPoint);
+            });
+        return builder;
+    }
+
+    /// <summary>
+    /// Type=notify: READY=1 when the host has started (after the self-check), STOPPING=1 on
+    /// SIGTERM, and journal priorities on every log line.
+    /// </summary>
+    public static WebApplicationBuilder AddSystemdIntegration(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSystemd();
+        // The 10.0 detection only recognises systemd as the parent process (or PID 1). A
+        // supervisor that hands us NOTIFY_SOCKET from further away, as systemd-run --scope or
+        // a test harness does, still expects READY=1, so honour the socket itself, as the next
+        // runtime release does.
+        if (!SystemdHelpers.IsSystemdService() && Environment.GetEnvironmentVariable("NOTIFY_SOCKET") is { Length: > 0 })
+        {
+            builder.Services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
+            builder.Services.AddSingleton<IHostLifetime, SystemdLifetime>();
+        }
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddReadinessAndDrain(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ReadinessState>();
+        // Both are lifecycle services: the self-check's StartedAsync runs after every
+        // StartAsync (Kestrel's included), the drain's StoppingAsync before every StopAsync.
+        builder.Services.AddHostedService<StartupSelfCheck>();
+        builder.Services.AddHostedService<ConnectionDrainer>();
+        return builder;
+    }
+
+    /// <summary>Starts, waits for SIGTERM, and stops; start-up failures become exit codes.</summary>
+    public static async Task<int> RunServiceAsync(this WebApplication app)
+    {
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (Exception ex)
+        {
+            var failure = StartupFailure.Describe(ex, app.Configuration["Service:Listen"] ?? new ServiceOptions().Listen);
+            Logging.Log.StartupFailed(app.Logger, failure.Message);
+            await StopQuietly(app);
+            await app.DisposeAsync();
+            return failure.ExitCode;
+        }
+        await app.WaitForShutdownAsync();
+        await app.DisposeAsync();
+        return 0;
+    }
+
+    private static async Task StopQuietly(WebApplication app)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await app.StopAsync(deadline.Token);
+        }
+        catch (Exception)
+        {
+            // Already failing to start; the original error is what the operator needs.
+        }
+    }
+}

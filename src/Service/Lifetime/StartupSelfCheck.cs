@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Net;
+using GracefulUpgrade.Service.Hosting;
+using GracefulUpgrade.Service.Listening;
+using GracefulUpgrade.Service.Logging;
+using GracefulUpgrade.Service.Options;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace GracefulUpgrade.Service.Lifetime;
+
+/// <summary>
+/// Makes READY=1 mean "really ready". It runs after Kestrel has bound and started, and before
+/// the host raises ApplicationStarted (which is when SystemdLifetime sends READY=1): it proves
+/// that the shared listener carries SO_REUSEPORT and that this process's request pipeline
+/// answers a real request. If it never passes, start-up fails, no READY=1 is sent, and the
+/// instance that is already serving keeps the port.
+/// </summary>
+public sealed class StartupSelfCheck(
+    ListenerSockets listeners,
+    ReadinessState readiness,
+    IOptions<ServiceOptions> options,
+    ILogger<StartupSelfCheck> logger) : IHostedLifecycleService
+{
+    public async Task StartedAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value.SelfCheck;
+        var shared = listeners.Shared ?? throw new SelfCheckFailedException("the shared listener was never created");
+        if (!ReusePortSocket.HasReusePort(shared))
+        {
+            throw new SelfCheckFailedException($"the listener on {shared.LocalEndPoint} does not have SO_REUSEPORT set");
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        int attempts = 0;
+        var endPoint = new IPEndPoint(IPAddress.Loopback, listeners.SelfCheckPort);
+        try
+        {
+            await BuildPipeline(settings).ExecuteAsync(async token =>
+            {
+                attempts++;
+                var response = await HttpProbe.GetAsync(endPoint, "/healthz", token);
+                if (response.StatusCode != 200 || response.AppVersion != AppVersion.Current)
+                {
+                    throw new InvalidDataException(
+                        $"GET /healthz answered {response.StatusCode} with version '{response.AppVersion}', expected 200 and '{AppVersion.Current}'");
+                }
+            }, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new SelfCheckFailedException(
+                $"GET /healthz on this process's loopback port {endPoint.Port} did not succeed within " +
+                $"Service:SelfCheck:BudgetSeconds ({settings.BudgetSeconds} s) after {attempts} attempt(s): {ex.Message}", ex);
+        }
+
+        Log.SelfCheckPassed(logger, endPoint.Port, attempts, stopwatch.ElapsedMilliseconds);
+        readiness.MarkReady();
+        Log.Ready(logger, (long)(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds);
+    }
+
+    private ResiliencePipeline BuildPipeline(SelfCheckOptions settings) =>
+        new ResiliencePipelineBuilder()
+            // Outermost: the whole self-check, retries included, ends by the budget.
+            .AddTimeout(settings.GetBudget())
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException || ex is TimeoutRejectedException),
+                MaxRetryAttempts = settings.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                Delay = TimeSpan.FromMilliseconds(20),
+                MaxDelay = TimeSpan.FromSeconds(1),
+                UseJitter = true,
+                OnRetry = args =>
+                {
+                    Log.SelfCheckRetry(logger, args.AttemptNumber + 1, args.Outcome.Exception?.Message ?? "no answer", (long)args.RetryDelay.TotalMilliseconds);
+                    return default;
+                },
+            })
+            // Innermost: one attempt may not hang on a stuck connection.
+            .AddTimeout(settings.GetAttemptTimeout())
+            .Build();
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+public sealed class SelfCheckFailedException(string message, Exception? inner = null)
+    : Exception("Start-up self-check failed: " + message, inner);
