@@ -18,6 +18,8 @@ public static class ServiceEndpoints
     private static readonly VersionInfo Info = new(
         AppVersion.Current, Environment.ProcessId, new DateTimeOffset(Process.GetCurrentProcess().StartTime));
 
+    private static readonly string RootBody = $"graceful-upgrade-example {AppVersion.Current}\n";
+
     public static IEndpointRouteBuilder MapServiceEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/", Root);
@@ -33,11 +35,13 @@ public static class ServiceEndpoints
         return routes;
     }
 
-    private static string Root() => $"graceful-upgrade-example {AppVersion.Current}\n";
+    // Text results carry Content-Length, which HTTP/1.0 keep-alive clients (ab -k) need to
+    // reuse the connection; a plain string return would be sent chunked.
+    private static IResult Root() => TypedResults.Text(RootBody);
 
     private static IResult Version() => TypedResults.Json(Info, ServiceJsonContext.Default.VersionInfo);
 
-    private static string Healthz() => "ok\n";
+    private static IResult Healthz() => TypedResults.Text("ok\n");
 
     private static IResult Readyz(ReadinessState readiness) => readiness.Phase switch
     {
