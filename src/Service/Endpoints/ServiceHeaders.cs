@@ -17,14 +17,21 @@ public static class ServiceHeaders
     {
         var readiness = app.ApplicationServices.GetRequiredService<ReadinessState>();
         var version = Hosting.AppVersion.Current;
-        return app.Use((context, next) =>
+        // Decided when the headers go out, not when the request arrived: a request that was
+        // already running when the drain began must still tell its client to reconnect.
+        Func<object, Task> onStarting = state =>
         {
-            var headers = context.Response.Headers;
-            headers[AppVersion] = version;
+            var response = (HttpResponse)state;
+            response.Headers[AppVersion] = version;
             if (readiness.IsDraining)
             {
-                headers.Connection = "close";
+                response.Headers.Connection = "close";
             }
+            return Task.CompletedTask;
+        };
+        return app.Use((context, next) =>
+        {
+            context.Response.OnStarting(onStarting, context.Response);
             return next(context);
         });
     }

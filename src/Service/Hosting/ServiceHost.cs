@@ -14,8 +14,9 @@ public static class ServiceHost
     public const string ConfigFileVariable = "GRACEFUL_UPGRADE_EXAMPLE_CONFIG";
     public const string DefaultConfigFile = "/etc/graceful-upgrade-example/config.json";
 
-    public static WebApplicationBuilder CreateBuilder(string[] args) =>
-        WebApplication.CreateSlimBuilder(new WebApplicationOptions
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             // Under systemd the working directory is "/": a content root there makes the
             // configuration watcher put inotify watches on the whole filesystem.
@@ -24,6 +25,11 @@ public static class ServiceHost
             // means a restart, which the handover makes free.
             Args = [.. args, "--hostBuilder:reloadConfigOnChange=false"],
         });
+#if TEST_FAULTS
+        builder.AddTestFaults();
+#endif
+        return builder;
+    }
 
     /// <summary>
     /// Sources, lowest precedence first: appsettings.json beside the binary, the operator's

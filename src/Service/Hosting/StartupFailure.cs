@@ -24,7 +24,7 @@ public sealed record StartupFailure(int ExitCode, string Message)
                 new(ConfigError, "Invalid configuration: " + string.Join("; ", invalid.Failures)),
             InvalidDataException file =>
                 new(ConfigError, $"Invalid configuration: {file.Message} {file.InnerException?.Message}".TrimEnd()),
-            InvalidOperationException binding when binding.Message.Contains("configuration", StringComparison.OrdinalIgnoreCase) =>
+            InvalidOperationException binding when IsBindingFailure(binding) =>
                 new(ConfigError, "Invalid configuration: " + binding.Message),
             FormatException format =>
                 new(ConfigError, "Invalid configuration: " + format.Message),
@@ -53,6 +53,11 @@ public sealed record StartupFailure(int ExitCode, string Message)
         return failure.ExitCode;
     }
 
+    // The configuration binder's own message names the key ("Failed to convert configuration
+    // value at 'Service:Backlog' ..."); the FormatException inside it does not.
+    private static bool IsBindingFailure(Exception exception) =>
+        exception is InvalidOperationException && exception.Message.Contains("configuration", StringComparison.OrdinalIgnoreCase);
+
     // Kestrel and the host wrap the cause (IOException around AddressInUseException, ...);
     // dig down to the first exception that explains itself.
     private static Exception Cause(Exception exception)
@@ -61,6 +66,7 @@ public sealed record StartupFailure(int ExitCode, string Message)
         {
             if (current is OptionsValidationException or AddressInUseException or SocketException
                     or SelfCheckFailedException or InvalidDataException
+                || IsBindingFailure(current)
                 || current.InnerException is null)
             {
                 return current;

@@ -33,8 +33,11 @@ public sealed class StartupSelfCheck(
             throw new SelfCheckFailedException($"the listener on {shared.LocalEndPoint} does not have SO_REUSEPORT set");
         }
 
+        Log.Listening(logger, AppVersion.Current, Environment.ProcessId, options.Value.Listen, options.Value.Backlog);
+
         var stopwatch = Stopwatch.StartNew();
         int attempts = 0;
+        string? lastFailure = null;
         var endPoint = new IPEndPoint(IPAddress.Loopback, listeners.SelfCheckPort);
         try
         {
@@ -44,8 +47,8 @@ public sealed class StartupSelfCheck(
                 var response = await HttpProbe.GetAsync(endPoint, "/healthz", token);
                 if (response.StatusCode != 200 || response.AppVersion != AppVersion.Current)
                 {
-                    throw new InvalidDataException(
-                        $"GET /healthz answered {response.StatusCode} with version '{response.AppVersion}', expected 200 and '{AppVersion.Current}'");
+                    lastFailure = $"GET /healthz answered {response.StatusCode} with version '{response.AppVersion}', expected 200 and '{AppVersion.Current}'";
+                    throw new InvalidDataException(lastFailure);
                 }
             }, cancellationToken);
         }
@@ -53,7 +56,7 @@ public sealed class StartupSelfCheck(
         {
             throw new SelfCheckFailedException(
                 $"GET /healthz on this process's loopback port {endPoint.Port} did not succeed within " +
-                $"Service:SelfCheck:BudgetSeconds ({settings.BudgetSeconds} s) after {attempts} attempt(s): {ex.Message}", ex);
+                $"Service:SelfCheck:BudgetSeconds ({settings.BudgetSeconds} s) after {attempts} attempt(s): {lastFailure ?? ex.Message}", ex);
         }
 
         Log.SelfCheckPassed(logger, endPoint.Port, attempts, stopwatch.ElapsedMilliseconds);

@@ -32,7 +32,7 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Warning, "Drain window of {WindowMs} ms ended with {Connections} connection(s) open; closing idle ones now and giving running requests until the {ShutdownTimeoutMs} ms shutdown deadline, after which they are aborted")]
     public static partial void DrainWindowEnded(ILogger logger, long windowMs, int connections, long shutdownTimeoutMs);
 
-    [LoggerMessage(14, LogLevel.Information, "Stopped {ElapsedMs} ms after SIGTERM; {Connections} connection(s) still open were aborted")]
+    [LoggerMessage(14, LogLevel.Information, "Stopped {ElapsedMs} ms after the stop began; {Connections} connection(s) still open were aborted")]
     public static partial void Stopped(ILogger logger, long elapsedMs, int connections);
 
     [LoggerMessage(20, LogLevel.Critical, "{Message}")]

@@ -1,0 +1,53 @@
+#!/bin/bash
+# Runs every test: unit, integration (real Kestrel, real processes, real load) and end-to-end
+# (the real .deb in a real systemd booted with systemd-nspawn). Run as root on Debian/Ubuntu:
+#   ops/test.sh
+# It installs what it needs, builds each package version once, runs the three test projects
+# one after another (they share ports and CPU), and ends with one line: "N passed, N failed".
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+versions=(1.0.0 2.0.0 3.0.0 4.0.0 5.0.0 6.0.0-faulty)
+projects=(Service.UnitTests Service.IntegrationTests Service.EndToEndTests)
+
+ops/install-deps.sh
+
+echo "==> building each version once: ${versions[*]}" >&2
+for version in "${versions[@]}"; do
+  binary=$(ops/publish.sh "$version")
+  GUE_PREBUILT_BINARY=$binary ops/fpm.sh "$version" >/dev/null
+done
+
+results="$top/build/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+status=0
+for project in "${projects[@]}"; do
+  echo "==> $project" >&2
+  dotnet test "tests/$project" --nologo -c Release \
+    --logger "trx;LogFileName=$project.trx" --logger "console;verbosity=normal" \
+    --results-directory "$results" || status=1
+done
+
+# Totals from the test results themselves (the .trx files), not from console text.
+passed=0 failed=0 skipped=0 total=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  attr() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  total=$((total + $(attr total)))
+  passed=$((passed + $(attr passed)))
+  failed=$((failed + $(attr failed) + $(attr error) + $(attr timeout) + $(attr aborted)))
+  skipped=$((skipped + $(attr notExecuted)))
+done
+[ "$(ls "$results"/*.trx 2>/dev/null | wc -l)" -eq "${#projects[@]}" ] || { echo "some test project wrote no results" >&2; status=1; }
+[ "$total" -gt 0 ] || { echo "no test ran" >&2; status=1; }
+[ "$failed" -eq 0 ] || status=1
+
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+exit "$status"
