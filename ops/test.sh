@@ -41,7 +41,11 @@ for trx in "$results"/*.trx; do
   failed=$((failed + $(attr failed) + $(attr error) + $(attr timeout) + $(attr aborted)))
   skipped=$((skipped + $(attr notExecuted)))
 done
-[ "$(ls "$results"/*.trx 2>/dev/null | wc -l)" -eq "${#projects[@]}" ] || { echo "some test project wrote no results" >&2; status=1; }
+trx_files=("$results"/*.trx)
+if [ ! -f "${trx_files[0]}" ] || [ "${#trx_files[@]}" -ne "${#projects[@]}" ]; then
+  echo "some test project wrote no results" >&2
+  status=1
+fi
 [ "$total" -gt 0 ] || { echo "no test ran" >&2; status=1; }
 [ "$failed" -eq 0 ] || status=1
 

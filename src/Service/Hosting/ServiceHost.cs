@@ -89,14 +89,22 @@ public static class ServiceHost
     public static WebApplicationBuilder AddSystemdIntegration(this WebApplicationBuilder builder)
     {
         builder.Services.AddSystemd();
-        // The 10.0 detection only recognises systemd as the parent process (or PID 1). A
-        // supervisor that hands us NOTIFY_SOCKET from further away, as systemd-run --scope or
-        // a test harness does, still expects READY=1, so honour the socket itself, as the next
-        // runtime release does.
-        if (!SystemdHelpers.IsSystemdService() && Environment.GetEnvironmentVariable("NOTIFY_SOCKET") is { Length: > 0 })
+        if (SystemdHelpers.IsSystemdService())
+        {
+            return builder;
+        }
+        // The 10.0 detection only recognises systemd as the parent process, which
+        // ProtectProc=invisible hides from us. A supervisor that hands us NOTIFY_SOCKET still
+        // expects READY=1 (the next runtime release honours the socket too), and stderr that is
+        // the journal (JOURNAL_STREAM) still wants priority prefixes.
+        if (Environment.GetEnvironmentVariable("NOTIFY_SOCKET") is { Length: > 0 })
         {
             builder.Services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
             builder.Services.AddSingleton<IHostLifetime, SystemdLifetime>();
+        }
+        if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is { Length: > 0 })
+        {
+            builder.Logging.AddSystemdConsole();
         }
         return builder;
     }

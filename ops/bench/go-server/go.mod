@@ -1,0 +1,3 @@
+module example.com/bench/go-server
+
+go 1.19
