@@ -1,0 +1,157 @@
+#!/bin/bash
+# The upgrade, seen: a zero-downtime upgrade under the original experiment's load, in one
+# command. On a fresh Debian/Ubuntu machine, as root:
+#
+#   ops/demo.sh [--requests N] [--chart FILE] [--rebuild]
+#
+# 1. installs what is missing (ops/install-deps.sh);
+# 2. builds the packages of two versions, GUE_DEMO_V1 (1.0.0) and GUE_DEMO_V2 (2.0.0), reusing
+#    build/graceful-upgrade-example_VERSION_amd64.deb when present (--rebuild or
+#    GUE_DEMO_REBUILD=1 builds them again);
+# 3. sets net.ipv4.tcp_migrate_req=1 on the host (the box cannot: /proc/sys is read-only in
+#    it, and it shares the host's network) and puts the old value back at the end;
+# 4. boots a throwaway systemd (ops/systemd-box) and installs V1 in it;
+# 5. runs src/UpgradeDemo: ab -c 1000 -n N (default 200000) against 127.0.0.1:8080 and, a
+#    quarter of the way in, dpkg -i V2 in the box; live progress, then a report ending in
+#    PASS or FAIL, and an SVG chart (default build/demo/upgrade.svg).
+#
+# Everything it started goes away on exit, failure, Ctrl-C or SIGTERM: the demo process and
+# what it started, the box (its container, mounts and files), the sysctl change. Only one demo
+# runs at a time, and it waits (up to GUE_DEMO_PORT_WAIT seconds, 600) for port 8080 to be free
+# rather than touch whatever holds it. Exit code: the demo's (0 PASS, 1 FAIL, 2 could not run,
+# 130 interrupted).
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+readonly PORT=8080 SERVE_DEADLINE=30 DEMO_STOP_DEADLINE=20
+readonly MIGRATE_REQ=/proc/sys/net/ipv4/tcp_migrate_req LOCK=/run/graceful-upgrade-example-demo.lock
+v1=${GUE_DEMO_V1:-1.0.0}
+v2=${GUE_DEMO_V2:-2.0.0}
+rebuild=${GUE_DEMO_REBUILD:-0}
+port_wait=${GUE_DEMO_PORT_WAIT:-600}
+demo_args=()
+
+die() { echo "demo.sh: $*" >&2; exit 2; }
+say() { echo "==> $*" >&2; }
+
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --requests)
+      [[ $# -ge 2 ]] || die "$1 needs a value"
+      demo_args+=("$1" "$2")
+      shift 2 ;;
+    --chart)
+      [[ $# -ge 2 ]] || die "$1 needs a value"
+      demo_args+=("$1" "$(realpath -m -- "$2")")   # relative to where the user is, not the repo
+      shift 2 ;;
+    --rebuild) rebuild=1; shift ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+done
+[[ $EUID -eq 0 ]] || die "run as root: it boots a systemd container and installs packages in it"
+cd "$top"
+
+# Builds leave no compiler or MSBuild servers running behind the demo.
+export DOTNET_CLI_USE_MSBUILD_SERVER=0 MSBUILDDISABLENODEREUSE=1 UseSharedCompilation=false
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+# One demo at a time. Fd 9 holds the lock; the long-lived children get `9>&-` so that none of
+# them can keep holding it.
+exec 9>"$LOCK"
+flock -n 9 || die "another demo is running (lock $LOCK)"
+
+box=gue-demo-$$
+box_started=0 demo_pid="" demo_group="" old_migrate_req=""
+
+# shellcheck disable=SC2317  # only ever called by the traps below
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  if [[ -n $demo_pid ]] && kill -0 "$demo_pid" 2>/dev/null; then
+    say "stopping the demo (pid $demo_pid)"
+    kill -TERM "$demo_pid" 2>/dev/null || true
+    local deadline=$((SECONDS + DEMO_STOP_DEADLINE))
+    while kill -0 "$demo_pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+  fi
+  # The demo ran in its own session (setsid): its process group is the demo and everything
+  # it started (ab, nsenter). Whatever of it outlived the demo, e.g. after a crash, goes now.
+  if [[ -n $demo_group ]] && kill -0 -- "-$demo_group" 2>/dev/null; then
+    kill -KILL -- "-$demo_group" 2>/dev/null || true
+  fi
+  if ((box_started)); then
+    say "tearing down box $box"
+    ops/systemd-box stop "$box" || status=$((status ? status : 2))
+  fi
+  if [[ -n $old_migrate_req ]]; then
+    echo "$old_migrate_req" >"$MIGRATE_REQ" || true
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say "dependencies"
+ops/install-deps.sh
+
+debs=()
+for version in "$v1" "$v2"; do
+  deb=$top/build/graceful-upgrade-example_${version}_amd64.deb
+  if [[ -f $deb && $rebuild != 1 ]]; then
+    say "reusing $deb"
+  else
+    say "building $version (Native AOT publish, then the package)"
+    binary=$(ops/publish.sh "$version")
+    deb=$(GUE_PREBUILT_BINARY=$binary ops/fpm.sh "$version" | tail -n1)
+  fi
+  debs+=("$deb")
+done
+
+say "building src/UpgradeDemo"
+dotnet build src/UpgradeDemo -c Release --nologo -v quiet -o build/demo/bin >&2
+
+# Another engineer's service or test may hold the port: wait for it, never stop it.
+wait_for_free_port() {
+  local deadline=$((SECONDS + port_wait)) said=0
+  while [[ -n $(ss -Hltn "sport = :$PORT") ]]; do
+    ((SECONDS < deadline)) || die "port $PORT still in use after ${port_wait}s: $(ss -Hltnp "sport = :$PORT" | head -n1)"
+    ((said)) || say "port $PORT is in use; waiting up to ${port_wait}s for it to be free"
+    said=1
+    sleep 5
+  done
+}
+wait_for_free_port
+
+[[ -w $MIGRATE_REQ ]] || die "this kernel has no net.ipv4.tcp_migrate_req (Linux 5.14 or later needed)"
+old_migrate_req=$(cat "$MIGRATE_REQ")
+echo 1 >"$MIGRATE_REQ"
+
+say "booting box $box"
+box_started=1
+ops/systemd-box start "$box" 9>&- >/dev/null
+
+# Again, just before V1 binds it: the box took a while to boot.
+wait_for_free_port
+say "installing $v1 in the box"
+ops/systemd-box copy "$box" "${debs[0]}" "/srv/$(basename "${debs[0]}")"
+ops/systemd-box exec "$box" dpkg -i "/srv/$(basename "${debs[0]}")" >&2
+deadline=$((SECONDS + SERVE_DEADLINE))
+until curl -fsS -o /dev/null -D - "http://127.0.0.1:$PORT/" 2>/dev/null | grep -qix "x-app-version: $v1"$'\r'; do
+  ((SECONDS < deadline)) || die "$v1 is not serving on 127.0.0.1:$PORT after ${SERVE_DEADLINE}s"
+  sleep 0.2
+done
+# A service of the same user elsewhere would share the port with V1 (SO_REUSEPORT) and
+# take part of the load: V1 must be the only listener.
+listeners=$(ss -Hltn "sport = :$PORT" | wc -l)
+[[ $listeners -eq 1 ]] || die "$listeners listeners on port $PORT, expected only $v1's: $(ss -Hltnp "sport = :$PORT")"
+
+say "upgrading $v1 -> $v2 under load"
+setsid dotnet build/demo/bin/UpgradeDemo.dll --box "$box" --from "${debs[0]}" --to "${debs[1]}" \
+  ${demo_args[@]+"${demo_args[@]}"} 9>&- &
+demo_pid=$! demo_group=$!
+status=0
+wait "$demo_pid" || status=$?
+demo_pid=""
+exit "$status"
