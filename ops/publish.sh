@@ -1,18 +1,19 @@
 #!/bin/bash
 # Publishes the service as one Native AOT executable stamped with VERSION:
-#   ops/publish.sh VERSION        -> build/publish/VERSION/graceful-upgrade-example
-# A VERSION ending in "-faulty" is a test-only build compiled with -p:TestFaults=true
-# (misbehaves on request through GUE_TEST_FAULT); it is never packaged for release.
+#   ops/publish.sh VERSION [--test-faults]   -> build/publish/VERSION/graceful-upgrade-example
+# --test-faults compiles a test-only build (-p:TestFaults=true) that misbehaves on request
+# through GUE_TEST_FAULT; the end-to-end tests install it as a version that cannot start.
+# It is never packaged for release.
 set -euo pipefail
 
-version=${1:?usage: ops/publish.sh VERSION}
+version=${1:?usage: ops/publish.sh VERSION [--test-faults]}
 top=$(cd "$(dirname "$0")/.." && pwd)
 out="$top/build/publish/$version"
 
 faults=false
-case "$version" in
-  *-faulty) faults=true ;;
-esac
+if [ "${2:-}" = --test-faults ]; then
+  faults=true
+fi
 
 rm -rf "$out"
 # Each version gets its own intermediate directory: an AOT build stamped with another

@@ -93,7 +93,7 @@ public sealed class PackageLifecycleTests(Packages packages, ITestOutputHelper o
         var deb = await box.CopyInAsync(packages[V2]);
 
         var outcome = await LoadScenario.UnderAbAsync(output,
-            () => box.ExecAsync("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "--no-download", deb));
+            () => box.ExecAsync("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", deb));
 
         Assert.Equal(0, outcome.Steps[0].ExitCode);
         LoadScenario.AssertNothingLost(outcome);

@@ -32,7 +32,14 @@ public sealed partial record LoadResult(
     }
 
     public override string ToString() =>
-        $"{Tool}: {Completed} completed, {Failed} failed, {Non2xx} non-2xx, {SocketErrors} socket errors, {RequestsPerSecond:F0} req/s";
+        $"{Tool}: {Completed} completed, {Failed} failed{FailureBreakdown()}, {Non2xx} non-2xx, {SocketErrors} socket errors, {RequestsPerSecond:F0} req/s";
+
+    // ab's own split of its failures: "(Connect: 0, Receive: 4, Length: 8, Exceptions: 0)".
+    private string FailureBreakdown()
+    {
+        var match = AbBreakdown().Match(RawOutput);
+        return match.Success ? " " + match.Value.Trim() : "";
+    }
 
     private static long? Number(Regex regex, string text)
     {
@@ -48,6 +55,7 @@ public sealed partial record LoadResult(
 
     [GeneratedRegex(@"^Complete requests:\s+(\d+)", RegexOptions.Multiline)] private static partial Regex AbComplete();
     [GeneratedRegex(@"^Failed requests:\s+(\d+)", RegexOptions.Multiline)] private static partial Regex AbFailed();
+    [GeneratedRegex(@"\(Connect: \d+, Receive: \d+, Length: \d+, Exceptions: \d+\)")] private static partial Regex AbBreakdown();
     [GeneratedRegex(@"^Non-2xx responses:\s+(\d+)", RegexOptions.Multiline)] private static partial Regex AbNon2xx();
     [GeneratedRegex(@"^Requests per second:\s+([\d.]+)", RegexOptions.Multiline)] private static partial Regex AbRate();
     [GeneratedRegex(@"^\s*(\d+) requests in", RegexOptions.Multiline)] private static partial Regex WrkRequests();

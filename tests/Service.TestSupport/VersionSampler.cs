@@ -66,8 +66,15 @@ public sealed class VersionSampler : IAsyncDisposable
         }
     }
 
+    private int _disposed;
+
+    /// <summary>Stops sampling; safe to call more than once (a test may stop it early).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         _stop.Cancel();
         await _loop;
         _client.Dispose();

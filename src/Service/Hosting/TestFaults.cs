@@ -2,7 +2,7 @@
 namespace GracefulUpgrade.Service.Hosting;
 
 /// <summary>
-/// Compiled only into test builds (-p:TestFaults=true): lets end-to-end tests install a version
+/// Compiled only into test builds (ops/publish.sh VERSION --test-faults): lets end-to-end tests install a version
 /// that cannot become ready, chosen by GUE_TEST_FAULT:
 ///   exit       exits with status 1 before doing anything;
 ///   hang       never finishes starting (past the unit's TimeoutStartSec);

@@ -26,10 +26,14 @@ public sealed class ConnectionDrainer(
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
     private readonly Stopwatch _sinceStop = new();
+    private CancellationTokenRegistration _deadline;
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         _sinceStop.Start();
+        // The host cancels this token at Service:ShutdownTimeoutSeconds, which is also when
+        // Kestrel aborts whatever is still open: say how much that is.
+        _deadline = cancellationToken.Register(() => Log.ShutdownDeadlineReached(logger, _sinceStop.ElapsedMilliseconds, connections.Open));
         readiness.MarkDraining();
         listeners.CloseAll();
         var settings = options.Value;
@@ -66,7 +70,8 @@ public sealed class ConnectionDrainer(
 
     public Task StoppedAsync(CancellationToken cancellationToken)
     {
-        Log.Stopped(logger, _sinceStop.ElapsedMilliseconds, connections.Open);
+        _deadline.Dispose();
+        Log.Stopped(logger, _sinceStop.ElapsedMilliseconds);
         return Task.CompletedTask;
     }
 

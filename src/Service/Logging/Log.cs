@@ -32,8 +32,11 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Warning, "Drain window of {WindowMs} ms ended with {Connections} connection(s) open; closing idle ones now and giving running requests until the {ShutdownTimeoutMs} ms shutdown deadline, after which they are aborted")]
     public static partial void DrainWindowEnded(ILogger logger, long windowMs, int connections, long shutdownTimeoutMs);
 
-    [LoggerMessage(14, LogLevel.Information, "Stopped {ElapsedMs} ms after the stop began; {Connections} connection(s) still open were aborted")]
-    public static partial void Stopped(ILogger logger, long elapsedMs, int connections);
+    [LoggerMessage(14, LogLevel.Information, "Stopped {ElapsedMs} ms after the stop began")]
+    public static partial void Stopped(ILogger logger, long elapsedMs);
+
+    [LoggerMessage(15, LogLevel.Warning, "Shutdown deadline (Service:ShutdownTimeoutSeconds) reached after {ElapsedMs} ms: aborting {Connections} connection(s) still open")]
+    public static partial void ShutdownDeadlineReached(ILogger logger, long elapsedMs, int connections);
 
     [LoggerMessage(20, LogLevel.Critical, "{Message}")]
     public static partial void StartupFailed(ILogger logger, string message);
