@@ -6,8 +6,9 @@ namespace GracefulUpgrade.EndToEndTests;
 
 /// <summary>
 /// The bad days, each with load running across it: a new version that cannot become ready,
-/// an interrupted upgrade, upgrades back to back, long requests, an old instance killed
-/// mid-drain. Every scenario asserts what the clients saw and what systemd and dpkg say after.
+/// an interrupted upgrade, upgrades back to back, long requests. Every scenario asserts what
+/// the clients saw and what systemd and dpkg say after. (An old instance killed mid-drain is
+/// not covered yet.)
 /// </summary>
 [Collection(PackagesCollection.Name)]
 public sealed class FailureScenarioTests(Packages packages, ITestOutputHelper output) : IClassFixture<MigrateReqFixture>
@@ -143,38 +144,6 @@ public sealed class FailureScenarioTests(Packages packages, ITestOutputHelper ou
         Assert.Contains("aborting 1 connection(s) still open", journal);
         Assert.DoesNotContain("Killing", journal, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("SIGKILL", journal);
-    }
-
-    [Fact]
-    public async Task OldInstanceKilledMidDrainLeavesTheNewOneServing()
-    {
-        await using var box = await SystemdBox.StartAsync("middrain");
-        (await box.DpkgInstallAsync(packages[V1])).EnsureSuccess("install v1");
-        await BoxConfig.SetAsync(box, "Enabled", "true");
-        (await box.ExecAsync("systemctl", "restart", SystemdBox.Instance(V1))).EnsureSuccess("restart v1 with the delay endpoint");
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-        Exception? held = null;
-
-        var outcome = await LoadScenario.UnderAbAsync(output, async () =>
-        {
-            // A request held open keeps v1 draining long enough to be killed in the middle of it.
-            var holding = client.GetAsync($"http://127.0.0.1:{SystemdBox.Port}/delay?ms=15000");
-            await WaitUntilAsync(async () => (await box.ShAsync("ss -Htn state established '( sport = :8080 )' | wc -l")).Output.Trim() != "0", "request in flight");
-            var dpkg = box.DpkgInstallAsync(packages[V2]);
-            await WaitUntilAsync(async () => (await box.JournalAsync(V1)).Contains("Drain started"), "v1 draining");
-            (await box.ExecAsync("systemctl", "kill", "-s", "KILL", SystemdBox.Instance(V1))).EnsureSuccess("kill v1");
-            held = await Record(holding);
-            return await dpkg;
-        });
-
-        output.WriteLine($"requests lost when v1 was SIGKILLed mid-drain: ab failed {outcome.Load.Failed}, held request {(held is null ? "completed" : "lost: " + held.Message)}");
-        Assert.Equal(0, outcome.Steps[0].ExitCode);
-        Assert.NotNull(held);
-        Assert.InRange(outcome.Load.Failed, 0, 1000); // at most what was in flight on v1 (ab -c 1000)
-        Assert.Equal(0, outcome.Load.Non2xx);
-        Assert.Equal([SystemdBox.Instance(V2)], await box.ActiveInstancesAsync());
-        using var after = await client.GetAsync($"http://127.0.0.1:{SystemdBox.Port}/");
-        Assert.Equal(V2, Assert.Single(after.Headers.GetValues("X-App-Version")));
     }
 
     private static void AssertPostinstExplained(CliResult dpkg, string failed, string serving)

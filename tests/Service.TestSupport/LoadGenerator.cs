@@ -24,9 +24,14 @@ public sealed partial class LoadGenerator : IAsyncDisposable
 
     public string Description { get; private init; } = "";
 
-    /// <summary>ab -r -c C -n N [-k]: -r counts receive errors as failed requests instead of aborting.</summary>
+    /// <summary>
+    /// ab -r -s 120 -c C -n N [-k]: -r counts receive errors as failed requests instead of
+    /// aborting; -s 120 lets a request whose SYN the kernel dropped complete after TCP's own
+    /// retransmissions (1+2+4+8+16 s) instead of ab giving up on the whole run at its 30 s
+    /// default. Such a request is then visible as the "longest request" in the result.
+    /// </summary>
     public static LoadGenerator StartAb(int port, int concurrency, int requests, bool keepAlive = false, string path = "/") =>
-        Start("ab", $"-r {(keepAlive ? "-k " : "")}-c {concurrency} -n {requests} http://127.0.0.1:{port}{path}", LoadResult.FromAb);
+        Start("ab", $"-r -s 120 {(keepAlive ? "-k " : "")}-c {concurrency} -n {requests} http://127.0.0.1:{port}{path}", LoadResult.FromAb);
 
     /// <summary>wrk keeps every connection alive for its whole run.</summary>
     public static LoadGenerator StartWrk(int port, int connections, TimeSpan duration) =>

@@ -32,7 +32,14 @@ public sealed partial record LoadResult(
     }
 
     public override string ToString() =>
-        $"{Tool}: {Completed} completed, {Failed} failed{FailureBreakdown()}, {Non2xx} non-2xx, {SocketErrors} socket errors, {RequestsPerSecond:F0} req/s";
+        $"{Tool}: {Completed} completed, {Failed} failed{FailureBreakdown()}, {Non2xx} non-2xx, {SocketErrors} socket errors, {RequestsPerSecond:F0} req/s{Longest()}";
+
+    // ab's "100%  31042 (longest request)": a request delayed by dropped SYNs shows up here.
+    private string Longest()
+    {
+        var match = AbLongest().Match(RawOutput);
+        return match.Success ? $", longest request {match.Groups[1].Value} ms" : "";
+    }
 
     // ab's own split of its failures: "(Connect: 0, Receive: 4, Length: 8, Exceptions: 0)".
     private string FailureBreakdown()
@@ -56,6 +63,7 @@ public sealed partial record LoadResult(
     [GeneratedRegex(@"^Complete requests:\s+(\d+)", RegexOptions.Multiline)] private static partial Regex AbComplete();
     [GeneratedRegex(@"^Failed requests:\s+(\d+)", RegexOptions.Multiline)] private static partial Regex AbFailed();
     [GeneratedRegex(@"\(Connect: \d+, Receive: \d+, Length: \d+, Exceptions: \d+\)")] private static partial Regex AbBreakdown();
+    [GeneratedRegex(@"100%\s+(\d+) \(longest request\)")] private static partial Regex AbLongest();
     [GeneratedRegex(@"^Non-2xx responses:\s+(\d+)", RegexOptions.Multiline)] private static partial Regex AbNon2xx();
     [GeneratedRegex(@"^Requests per second:\s+([\d.]+)", RegexOptions.Multiline)] private static partial Regex AbRate();
     [GeneratedRegex(@"^\s*(\d+) requests in", RegexOptions.Multiline)] private static partial Regex WrkRequests();
