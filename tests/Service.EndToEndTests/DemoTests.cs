@@ -11,6 +11,7 @@ public sealed class DemoTests(Packages packages)
     {
         Assert.NotNull(packages[Artifacts.V2]); // built once for the run; the demo reuses them
         var chart = Path.Combine(Repo.BuildDir, "demo", "ci-upgrade.svg");
+        Directory.CreateDirectory(Path.GetDirectoryName(chart)!);
         File.Delete(chart);
 
         var demo = await Cli.RunAsync(Path.Combine(Repo.Root, "ops", "demo.sh"), ["--requests", "40000", "--chart", chart],

@@ -25,6 +25,7 @@ public sealed class ConnectionDrainer(
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan QuietPeriod = TimeSpan.FromMilliseconds(250);
     private readonly Stopwatch _sinceStop = new();
     private CancellationTokenRegistration _deadline;
 
@@ -40,8 +41,21 @@ public sealed class ConnectionDrainer(
         Log.ListenerClosed(logger, settings.Listen, connections.Open);
 
         var nextProgress = ProgressInterval;
-        while (connections.Open > 0 && _sinceStop.Elapsed < settings.GetDrainWindow() && !cancellationToken.IsCancellationRequested)
+        var window = settings.GetDrainWindow();
+        // A socket accepted just before the listener closed reaches the connection count only
+        // once Kestrel has dispatched it; ending the drain on the first zero would let Kestrel's
+        // stop close it unanswered. So the count must stay at zero for a quiet period.
+        var quietSince = TimeSpan.Zero;
+        while (_sinceStop.Elapsed < window && !cancellationToken.IsCancellationRequested)
         {
+            if (connections.Open > 0)
+            {
+                quietSince = _sinceStop.Elapsed;
+            }
+            else if (_sinceStop.Elapsed - quietSince >= QuietPeriod)
+            {
+                break;
+            }
             try
             {
                 await Task.Delay(PollInterval, cancellationToken);
