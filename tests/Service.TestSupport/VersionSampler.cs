@@ -28,8 +28,6 @@ public sealed class VersionSampler : IAsyncDisposable
         _loop = Task.Run(() => RunAsync(interval));
     }
 
-    public IReadOnlyList<Sample> Samples => [.. _samples];
-
     public IReadOnlyDictionary<string, int> CountByVersion =>
         _samples.Where(s => s.Version is not null).GroupBy(s => s.Version!).ToDictionary(g => g.Key, g => g.Count());
 
