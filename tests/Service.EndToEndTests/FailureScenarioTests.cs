@@ -6,14 +6,14 @@ namespace GracefulUpgrade.EndToEndTests;
 
 /// <summary>
 /// The bad days, each with load running across it: a new version that cannot become ready,
-/// an interrupted upgrade, upgrades back to back, long requests. Every scenario asserts what
-/// the clients saw and what systemd and dpkg say after. (An old instance killed mid-drain is
-/// not covered yet.)
+/// an interrupted upgrade, upgrades back to back, long requests, an old instance killed
+/// mid-drain. Every scenario asserts what the clients saw and what systemd and dpkg say after.
 /// </summary>
 [Collection(PackagesCollection.Name)]
 public sealed class FailureScenarioTests(Packages packages, ITestOutputHelper output) : IClassFixture<MigrateReqFixture>
 {
     private static readonly string V1 = Artifacts.V1, V2 = Artifacts.V2, Faulty = Artifacts.Faulty;
+    private static readonly TimeSpan ReadDeadline = TimeSpan.FromSeconds(10), ResponseDeadline = TimeSpan.FromSeconds(60);
 
     [Theory]
     [InlineData("exit")]
@@ -115,35 +115,83 @@ public sealed class FailureScenarioTests(Packages packages, ITestOutputHelper ou
         await BoxConfig.SetAsync(box, "Enabled", "true");
         await BoxConfig.SetAsync(box, "ShutdownTimeoutSeconds", "8");
         (await box.ExecAsync("systemctl", "restart", SystemdBox.Instance(V1))).EnsureSuccess("restart v1 with the delay endpoint");
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-        HttpResponseMessage? fiveSeconds = null;
-        Exception? tooLong = null;
-        var tooLongTime = Stopwatch.StartNew();
+        HeldResponse? five = null, thirty = null;
+        var thirtyTime = new Stopwatch();
 
         var outcome = await LoadScenario.UnderAbAsync(output, async () =>
         {
-            var five = client.GetAsync($"http://127.0.0.1:{SystemdBox.Port}/delay?ms=5000");
-            var thirty = client.GetAsync($"http://127.0.0.1:{SystemdBox.Port}/delay?ms=30000");
-            await WaitUntilAsync(async () => (await box.ShAsync("ss -Htn state established '( sport = :8080 )' | wc -l")).Output.Trim() != "0", "requests in flight");
+            using var fiveSeconds = await HeldRequest.SendAsync(SystemdBox.Port, "/delay?ms=5000");
+            using var thirtySeconds = await HeldRequest.SendAsync(SystemdBox.Port, "/delay?ms=30000");
+            thirtyTime.Start();
+            // Only v1 runs yet: once it has read both requests, they are in flight on v1.
+            await fiveSeconds.WaitUntilReadByServerAsync(ReadDeadline);
+            await thirtySeconds.WaitUntilReadByServerAsync(ReadDeadline);
             var dpkg = await box.DpkgInstallAsync(packages[V2]);
-            fiveSeconds = await five;
-            tooLong = await Record(thirty);
-            tooLongTime.Stop();
+            five = await fiveSeconds.ResponseAsync(ResponseDeadline);
+            thirty = await thirtySeconds.ResponseAsync(ResponseDeadline);
+            thirtyTime.Stop();
             return dpkg;
         });
 
         Assert.Equal(0, outcome.Steps[0].ExitCode);
         LoadScenario.AssertNothingLost(outcome);
-        Assert.NotNull(fiveSeconds);
-        Assert.Equal(200, (int)fiveSeconds.StatusCode);
-        Assert.Equal(V1, Assert.Single(fiveSeconds.Headers.GetValues("X-App-Version")));
-        Assert.NotNull(tooLong);
-        Assert.True(tooLongTime.Elapsed < TimeSpan.FromSeconds(20), $"the 30 s request ended after {tooLongTime.Elapsed}");
+        Assert.Equal(new HeldResponse(200, V1), five);
+        Assert.Null(thirty); // ended without a response by v1's shutdown deadline
+        Assert.True(thirtyTime.Elapsed < TimeSpan.FromSeconds(20), $"the 30 s request ended after {thirtyTime.Elapsed}");
         var journal = await box.JournalAsync(V1);
         Assert.Contains("connection(s) open; closing idle ones now", journal);
         Assert.Contains("aborting 1 connection(s) still open", journal);
         Assert.DoesNotContain("Killing", journal, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("SIGKILL", journal);
+    }
+
+    [Fact]
+    public async Task OldInstanceKilledMidDrainLosesOnlyItsOwnRequestsAndTheNewOneKeepsServing()
+    {
+        await using var box = await SystemdBox.StartAsync("middrain");
+        (await box.DpkgInstallAsync(packages[V1])).EnsureSuccess("install v1");
+        await BoxConfig.SetAsync(box, "Enabled", "true");
+        (await box.ExecAsync("systemctl", "restart", SystemdBox.Instance(V1))).EnsureSuccess("restart v1 with the delay endpoint");
+        HeldResponse? held = null;
+        string? stateWhenKilled = null;
+
+        var outcome = await LoadScenario.UnderAbAsync(output, async () =>
+        {
+            // A request in flight on v1 keeps it draining for 15 s: long enough to kill it
+            // mid-drain, and a request that is certainly lost with it.
+            using var request = await HeldRequest.SendAsync(SystemdBox.Port, "/delay?ms=15000");
+            await request.WaitUntilReadByServerAsync(ReadDeadline);
+            var dpkg = box.DpkgInstallAsync(packages[V2]);
+            // The postinst stops v1 only after v2 is ready: "deactivating" is v1 draining.
+            await WaitUntilAsync(async () => (stateWhenKilled = await ActiveStateAsync(box, V1)) == "deactivating"
+                || dpkg.IsCompleted, "v1 draining");
+            (await box.ExecAsync("systemctl", "kill", "--signal=KILL", SystemdBox.Instance(V1))).EnsureSuccess("SIGKILL v1");
+            held = await request.ResponseAsync(ResponseDeadline);
+            return await dpkg;
+        });
+
+        output.WriteLine($"v1 SIGKILLed mid-drain: ab lost {outcome.Load.Failed} of {outcome.Load.Completed} requests; " +
+            $"the 15 s request held on v1 was {(held is null ? "lost" : $"answered {held}")}; " +
+            $"sampler errors: {outcome.SamplerErrors.Count}");
+        Assert.Equal("deactivating", stateWhenKilled);
+        var dpkgResult = outcome.Steps[0];
+        Assert.Equal(0, dpkgResult.ExitCode);
+        Assert.Contains($"{SystemdBox.Instance(V1)} did not drain cleanly (result: signal)", dpkgResult.Error);
+        Assert.Null(held);
+        // Lost at most what ab had in flight (-c 1000); nothing answered wrongly.
+        Assert.InRange(outcome.Load.Failed, 0, 1000);
+        Assert.Equal(0, outcome.Load.Non2xx);
+        Assert.Equal([SystemdBox.Instance(V2)], await box.ActiveInstancesAsync());
+        Assert.Equal([SystemdBox.Instance(V2)], await box.EnabledInstancesAsync());
+        Assert.Equal("failed", await box.SystemctlAsync("is-active", V1));
+
+        // After the kill, v2 serves everything: a second load sees no error.
+        await using var after = LoadGenerator.StartAb(SystemdBox.Port, concurrency: 100, requests: 20_000);
+        var afterResult = await after.WaitForResultAsync(LoadScenario.LoadDeadline);
+        output.WriteLine("after the kill: " + afterResult);
+        Assert.Equal(20_000, afterResult.Completed);
+        Assert.Equal(0, afterResult.Failed);
+        Assert.Equal(0, afterResult.Non2xx);
     }
 
     private static void AssertPostinstExplained(CliResult dpkg, string failed, string serving)
@@ -155,18 +203,8 @@ public sealed class FailureScenarioTests(Packages packages, ITestOutputHelper ou
         Assert.Contains("Loaded:", text); // systemctl status of the failing instance
     }
 
-    private static async Task<Exception?> Record(Task<HttpResponseMessage> request)
-    {
-        try
-        {
-            using var response = await request;
-            return response.IsSuccessStatusCode ? null : new HttpRequestException($"status {(int)response.StatusCode}");
-        }
-        catch (Exception ex)
-        {
-            return ex;
-        }
-    }
+    private static async Task<string> ActiveStateAsync(SystemdBox box, string version) =>
+        (await box.ExecAsync("systemctl", "show", "--property=ActiveState", "--value", SystemdBox.Instance(version))).Output.Trim();
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
     {
