@@ -28,6 +28,7 @@ public static class LoadScenario
     private static async Task<Outcome> RunAsync(ITestOutputHelper output, Func<LoadGenerator> start,
         Func<LoadGenerator, Task> warmUp, Func<Task<CliResult>>[] steps)
     {
+        var countersBefore = TcpCounters.Read();
         await using var sampler = new VersionSampler(SystemdBox.Port, TimeSpan.FromMilliseconds(5));
         await using var load = start();
         await warmUp(load);
@@ -44,6 +45,7 @@ public static class LoadScenario
         var result = await load.WaitForResultAsync(LoadDeadline);
         await sampler.DisposeAsync();
         output.WriteLine(result.ToString());
+        output.WriteLine((TcpCounters.Read() - countersBefore).ToString());
         output.WriteLine("versions seen by the sampler: " + string.Join(", ", sampler.CountByVersion.Select(kv => $"{kv.Key}={kv.Value}")));
         for (int i = 0; i < results.Count; i++)
         {

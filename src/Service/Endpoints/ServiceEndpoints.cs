@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Serialization;
 using GracefulUpgrade.Service.Hosting;
 using GracefulUpgrade.Service.Lifetime;
@@ -16,7 +15,7 @@ internal sealed partial class ServiceJsonContext : JsonSerializerContext;
 public static class ServiceEndpoints
 {
     private static readonly VersionInfo Info = new(
-        AppVersion.Current, Environment.ProcessId, new DateTimeOffset(Process.GetCurrentProcess().StartTime));
+        AppVersion.Current, Environment.ProcessId, ProcessStart.Time);
 
     private static readonly string RootBody = $"graceful-upgrade-example {AppVersion.Current}\n";
 

@@ -61,7 +61,7 @@ public sealed class StartupSelfCheck(
 
         Log.SelfCheckPassed(logger, endPoint.Port, attempts, stopwatch.ElapsedMilliseconds);
         readiness.MarkReady();
-        Log.Ready(logger, (long)(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds);
+        Log.Ready(logger, (long)ProcessStart.Elapsed.TotalMilliseconds);
     }
 
     private ResiliencePipeline BuildPipeline(SelfCheckOptions settings) =>
