@@ -48,6 +48,20 @@ public sealed partial record LoadResult(
         return match.Success ? " " + match.Value.Trim() : "";
     }
 
+    /// <summary>
+    /// ab's "Length" failures: requests whose connection ended before their whole response
+    /// arrived, each counted once. ab's "Failed requests" may count one broken request under
+    /// more than one heading (a reset one as Receive and Length, and its poll error as Exceptions).
+    /// </summary>
+    public long RequestsCutOff
+    {
+        get
+        {
+            var match = AbBreakdown().Match(RawOutput);
+            return match.Success ? long.Parse(match.Groups["length"].Value, CultureInfo.InvariantCulture) : 0;
+        }
+    }
+
     private static long? Number(Regex regex, string text)
     {
         var match = regex.Match(text);
@@ -62,7 +76,7 @@ public sealed partial record LoadResult(
 
     [GeneratedRegex(@"^Complete requests:\s+(\d+)", RegexOptions.Multiline)] private static partial Regex AbComplete();
     [GeneratedRegex(@"^Failed requests:\s+(\d+)", RegexOptions.Multiline)] private static partial Regex AbFailed();
-    [GeneratedRegex(@"\(Connect: \d+, Receive: \d+, Length: \d+, Exceptions: \d+\)")] private static partial Regex AbBreakdown();
+    [GeneratedRegex(@"\(Connect: \d+, Receive: \d+, Length: (?<length>\d+), Exceptions: \d+\)")] private static partial Regex AbBreakdown();
     [GeneratedRegex(@"100%\s+(\d+) \(longest request\)")] private static partial Regex AbLongest();
     [GeneratedRegex(@"^Non-2xx responses:\s+(\d+)", RegexOptions.Multiline)] private static partial Regex AbNon2xx();
     [GeneratedRegex(@"^Requests per second:\s+([\d.]+)", RegexOptions.Multiline)] private static partial Regex AbRate();

@@ -16,6 +16,18 @@ public sealed class LoadResultTests
             Requests per second:    7433.08 [#/sec] (mean)
             """);
         Assert.Equal((200000, 12, 3, 7433.08), (result.Completed, result.Failed, result.Non2xx, result.RequestsPerSecond));
+        Assert.Equal(8, result.RequestsCutOff);
+    }
+
+    [Fact]
+    public void AbWithoutFailuresCutNoRequestOff()
+    {
+        var result = LoadResult.FromAb("""
+            Complete requests:      1000
+            Failed requests:        0
+            Requests per second:    7433.08 [#/sec] (mean)
+            """);
+        Assert.Equal((0, 0), (result.Failed, result.RequestsCutOff));
     }
 
     [Fact]
