@@ -49,6 +49,9 @@ public sealed class PackageLifecycleTests(Packages packages, ITestOutputHelper o
         Assert.Equal([SystemdBox.Instance(V2)], await box.EnabledInstancesAsync());
         Assert.Equal("inactive", await box.SystemctlAsync("is-active", V1));
         Assert.Equal("disabled", await box.SystemctlAsync("is-enabled", V1));
+        // What "systemctl status" shows comes from the manager, not from the links on disk.
+        Assert.Equal("disabled", (await box.ExecAsync("systemctl", "show", "--property=UnitFileState", "--value", SystemdBox.Instance(V1))).Output.Trim());
+        Assert.Equal("enabled", (await box.ExecAsync("systemctl", "show", "--property=UnitFileState", "--value", SystemdBox.Instance(V2))).Output.Trim());
         var oldJournal = await box.JournalAsync(V1);
         Assert.Contains("Drain started: closed the listener", oldJournal);
         Assert.DoesNotContain("Killing", oldJournal, StringComparison.OrdinalIgnoreCase);
