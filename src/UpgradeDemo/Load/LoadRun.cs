@@ -9,7 +9,9 @@ namespace GracefulUpgrade.UpgradeDemo.Load;
 /// <summary>
 /// The original experiment's load: ab -c 1000 -n N against 127.0.0.1:8080, no keep-alive, so
 /// every request is a new connection that SO_REUSEPORT hands to one of the listening versions.
-/// -r keeps ab going on a receive error, so a lost connection is counted, not fatal.
+/// -r keeps ab going on a receive error, so a lost connection is counted, not fatal; -s 120
+/// lets a request whose SYN the kernel dropped finish after TCP's own retransmissions
+/// (1+2+4+8+16 s) and show as the longest request, where ab's 30 s default would end the run.
 /// </summary>
 internal sealed partial class LoadRun : IAsyncDisposable
 {
@@ -39,7 +41,7 @@ internal sealed partial class LoadRun : IAsyncDisposable
 
     public static LoadRun Start(Uri target, int concurrency, int requests, DemoClock clock)
     {
-        var commandLine = $"ab -r -c {concurrency} -n {requests} {target}";
+        var commandLine = $"ab -r -s 120 -c {concurrency} -n {requests} {target}";
         // ab needs a descriptor per connection: raise the soft limit as far as allowed.
         var script = $"ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec {commandLine}";
         return new LoadRun(Command.Start("/bin/sh", ["-c", script]), clock, requests, commandLine);
