@@ -59,7 +59,7 @@ public sealed partial class HardeningTests(Packages packages, ITestOutputHelper 
         Assert.Equal(0, result.Failed);
         Assert.Equal(0, result.Non2xx);
         Assert.Equal("active", await box.SystemctlAsync("is-active", V1));
-        Assert.Equal("0", (await box.ExecAsync("systemctl", "show", "-p", "NRestarts", "--value", SystemdBox.Instance(V1))).Output.Trim());
+        Assert.Equal("0", await box.PropertyAsync(V1, "NRestarts"));
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed partial class HardeningTests(Packages packages, ITestOutputHelper 
     {
         await using var box = await SystemdBox.StartAsync("privilege");
         (await box.DpkgInstallAsync(packages[V1])).EnsureSuccess("install v1");
-        var pid = (await box.ExecAsync("systemctl", "show", "-p", "MainPID", "--value", SystemdBox.Instance(V1))).Output.Trim();
+        var pid = await box.PropertyAsync(V1, "MainPID");
 
         Assert.Equal(SystemdBox.Unit, (await box.ShAsync($"ps -o user:40= -p {pid}")).Output.Trim());
         var status = (await box.ExecAsync("cat", $"/proc/{pid}/status")).Output;

@@ -45,13 +45,12 @@ public sealed class PackageLifecycleTests(Packages packages, ITestOutputHelper o
         LoadScenario.AssertNothingLost(outcome);
         Assert.Contains(V1, outcome.Versions.Keys);
         Assert.Contains(V2, outcome.Versions.Keys);
-        Assert.Equal([SystemdBox.Instance(V2)], await box.ActiveInstancesAsync());
-        Assert.Equal([SystemdBox.Instance(V2)], await box.EnabledInstancesAsync());
+        await BoxAssert.OnlyInstanceAsync(box, V2);
         Assert.Equal("inactive", await box.SystemctlAsync("is-active", V1));
         Assert.Equal("disabled", await box.SystemctlAsync("is-enabled", V1));
         // What "systemctl status" shows comes from the manager, not from the links on disk.
-        Assert.Equal("disabled", (await box.ExecAsync("systemctl", "show", "--property=UnitFileState", "--value", SystemdBox.Instance(V1))).Output.Trim());
-        Assert.Equal("enabled", (await box.ExecAsync("systemctl", "show", "--property=UnitFileState", "--value", SystemdBox.Instance(V2))).Output.Trim());
+        Assert.Equal("disabled", await box.PropertyAsync(V1, "UnitFileState"));
+        Assert.Equal("enabled", await box.PropertyAsync(V2, "UnitFileState"));
         var oldJournal = await box.JournalAsync(V1);
         Assert.Contains("Drain started: closed the listener", oldJournal);
         Assert.DoesNotContain("Killing", oldJournal, StringComparison.OrdinalIgnoreCase);
@@ -85,8 +84,7 @@ public sealed class PackageLifecycleTests(Packages packages, ITestOutputHelper o
 
         Assert.All(outcome.Steps, step => Assert.Equal(0, step.ExitCode));
         LoadScenario.AssertNothingLost(outcome);
-        Assert.Equal([SystemdBox.Instance(V1)], await box.ActiveInstancesAsync());
-        Assert.Equal([SystemdBox.Instance(V1)], await box.EnabledInstancesAsync());
+        await BoxAssert.OnlyInstanceAsync(box, V1);
     }
 
     [Fact]

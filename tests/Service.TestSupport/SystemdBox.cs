@@ -48,6 +48,10 @@ public sealed class SystemdBox : IAsyncDisposable
     public async Task<string> SystemctlAsync(string verb, string version) =>
         (await ExecAsync("systemctl", verb, Instance(version))).Output.Trim();
 
+    /// <summary>One property of an instance as the manager reports it (systemctl show -p NAME --value).</summary>
+    public async Task<string> PropertyAsync(string version, string property) =>
+        (await ExecAsync("systemctl", "show", $"--property={property}", "--value", Instance(version))).Output.Trim();
+
     public async Task<string> JournalAsync(string version) =>
         (await ExecAsync("journalctl", "--no-pager", "-o", "cat", "-u", Instance(version))).Output;
 
