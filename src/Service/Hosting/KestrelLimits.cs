@@ -18,6 +18,8 @@ internal static class KestrelLimits
         limits.MaxRequestHeaderCount = 100;
         // No endpoint takes a body.
         limits.MaxRequestBodySize = 64 * 1024;
+        // Also how long, after SIGTERM, a connection without a complete request may hold the
+        // stop (ConnectionDrainer): Kestrel itself does not enforce it while stopping.
         limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
         limits.KeepAliveTimeout = TimeSpan.FromSeconds(120);
         limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));

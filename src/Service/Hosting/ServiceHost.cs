@@ -1,8 +1,10 @@
 using GracefulUpgrade.Service.Lifetime;
 using GracefulUpgrade.Service.Listening;
 using GracefulUpgrade.Service.Options;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Options;
 
@@ -66,6 +68,11 @@ public static class ServiceHost
     {
         builder.Services.AddSingleton<ListenerSockets>();
         builder.Services.AddSingleton<ConnectionTracker>();
+        // Kestrel's socket transport, wrapped so the drain knows every accepted connection
+        // and when accepting has ended.
+        builder.Services.RemoveAll<IConnectionListenerFactory>();
+        builder.Services.AddSingleton<IConnectionListenerFactory, TrackingListenerFactory>();
+        builder.Services.AddSingleton<IStartupFilter, RequestTracking>();
         builder.Services.AddOptions<SocketTransportOptions>()
             .Configure<ListenerSockets, IOptions<ServiceOptions>>((transport, sockets, service) =>
             {
@@ -73,10 +80,10 @@ public static class ServiceHost
                 transport.CreateBoundListenSocket = sockets.CreateBound;
             });
         builder.Services.AddOptions<KestrelServerOptions>()
-            .Configure<ConnectionTracker, IOptions<ServiceOptions>>((kestrel, tracker, service) =>
+            .Configure<IOptions<ServiceOptions>>((kestrel, service) =>
             {
                 KestrelLimits.Apply(kestrel);
-                kestrel.Listen(service.Value.GetListenEndPoint(), listen => listen.Use(tracker.Track));
+                kestrel.Listen(service.Value.GetListenEndPoint());
                 kestrel.Listen(ListenerSockets.SelfCheckEndPoint);
             });
         return builder;
@@ -112,6 +119,7 @@ public static class ServiceHost
     public static WebApplicationBuilder AddReadinessAndDrain(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ReadinessState>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         // Both are lifecycle services: the self-check's StartedAsync runs after every
         // StartAsync (Kestrel's included), the drain's StoppingAsync before every StopAsync.
         builder.Services.AddHostedService<StartupSelfCheck>();

@@ -1,91 +1,103 @@
-using System.Diagnostics;
 using GracefulUpgrade.Service.Listening;
 using GracefulUpgrade.Service.Logging;
 using GracefulUpgrade.Service.Options;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
 namespace GracefulUpgrade.Service.Lifetime;
 
 /// <summary>
 /// The first part of stopping, which runs before Kestrel's own stop (host lifecycle
-/// "Stopping" comes before every hosted service's StopAsync):
-///  1. close the listening sockets, so new and queued connections go to the other instances;
-///  2. answer every further request with "Connection: close" (see ServiceHeaders) and wait,
-///     up to Service:DrainWindow, for clients to finish and reconnect elsewhere.
-/// Kestrel's stop then closes what is left idle, lets running requests finish until
-/// Service:ShutdownTimeout, and aborts the rest. Kestrel's stop alone would close connections
-/// that were just accepted and not yet parsed, which is where a plain stop loses requests.
+/// "Stopping" comes before every hosted service's StopAsync). Kestrel's stop alone would close
+/// connections that were just accepted and not yet parsed, which is where a plain stop loses
+/// requests. The stop timeline with its numbers and settings is written once, in the header of
+/// ops/systemd/graceful-upgrade-example@.service; this class implements its steps:
+///  - close the listening sockets (queued connections migrate to the other instances) and
+///    answer every further request with "Connection: close" (see ServiceHeaders);
+///  - wait until the accept loop has ended and every connection it accepted is gone, or the
+///    drain window has passed; Kestrel's stop follows;
+///  - at the request-headers timeout after the drain began, abort every connection that is not
+///    inside a request: a client that has not sent complete headers by then never holds the
+///    stop until the shutdown deadline, while a request in flight still runs until it.
 /// </summary>
 public sealed class ConnectionDrainer(
     ListenerSockets listeners,
     ConnectionTracker connections,
     ReadinessState readiness,
     IOptions<ServiceOptions> options,
+    IOptions<KestrelServerOptions> kestrel,
+    TimeProvider time,
     ILogger<ConnectionDrainer> logger) : IHostedLifecycleService
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
-    private static readonly TimeSpan QuietPeriod = TimeSpan.FromMilliseconds(250);
-    private readonly Stopwatch _sinceStop = new();
+    internal static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
+    private long _stopStarted;
     private CancellationTokenRegistration _deadline;
+    private ITimer? _headersTimeout;
+
+    private long ElapsedMs => (long)time.GetElapsedTime(_stopStarted).TotalMilliseconds;
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        _sinceStop.Start();
+        _stopStarted = time.GetTimestamp();
         // The host cancels this token at Service:ShutdownTimeoutSeconds, which is also when
         // Kestrel aborts whatever is still open: say how much that is.
-        _deadline = cancellationToken.Register(() => Log.ShutdownDeadlineReached(logger, _sinceStop.ElapsedMilliseconds, connections.Open));
+        _deadline = cancellationToken.Register(() => Log.ShutdownDeadlineReached(logger, ElapsedMs, connections.Open));
         readiness.MarkDraining();
         listeners.CloseAll();
         var settings = options.Value;
         Log.ListenerClosed(logger, settings.Listen, connections.Open);
 
-        var nextProgress = ProgressInterval;
+        var headersTimeout = kestrel.Value.Limits.RequestHeadersTimeout;
+        _headersTimeout = time.CreateTimer(_ => AbortIncompleteRequests(headersTimeout), null, headersTimeout, Timeout.InfiniteTimeSpan);
+
         var window = settings.GetDrainWindow();
-        // A socket accepted just before the listener closed reaches the connection count only
-        // once Kestrel has dispatched it; ending the drain on the first zero would let Kestrel's
-        // stop close it unanswered. So the count must stay at zero for a quiet period.
-        var quietSince = TimeSpan.Zero;
-        while (_sinceStop.Elapsed < window && !cancellationToken.IsCancellationRequested)
+        var drained = connections.WhenDrained();
+        // Both timers start now, so a fake clock in the tests sees every due time.
+        var waiting = drained.WaitAsync(window, time, cancellationToken);
+        using (time.CreateTimer(_ => ReportProgress(window), null, ProgressInterval, ProgressInterval))
         {
-            if (connections.Open > 0)
-            {
-                quietSince = _sinceStop.Elapsed;
-            }
-            else if (_sinceStop.Elapsed - quietSince >= QuietPeriod)
-            {
-                break;
-            }
             try
             {
-                await Task.Delay(PollInterval, cancellationToken);
+                await waiting;
             }
-            catch (OperationCanceledException)
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
             {
-                break;
-            }
-            if (_sinceStop.Elapsed >= nextProgress)
-            {
-                Log.ConnectionsRemaining(logger, connections.Open, _sinceStop.ElapsedMilliseconds);
-                nextProgress += ProgressInterval;
+                // The window has passed, or the shutdown deadline came first: Kestrel's stop takes over.
             }
         }
 
-        int open = connections.Open;
-        if (open == 0)
+        if (drained.IsCompleted)
         {
-            Log.DrainFinished(logger, _sinceStop.ElapsedMilliseconds);
+            Log.DrainFinished(logger, ElapsedMs);
         }
         else
         {
-            Log.DrainWindowEnded(logger, (long)settings.GetDrainWindow().TotalMilliseconds, open, (long)settings.GetShutdownTimeout().TotalMilliseconds);
+            Log.DrainWindowEnded(logger, (long)window.TotalMilliseconds, connections.Open, (long)settings.GetShutdownTimeout().TotalMilliseconds);
+        }
+    }
+
+    private void ReportProgress(TimeSpan window)
+    {
+        if (time.GetElapsedTime(_stopStarted) < window)
+        {
+            Log.ConnectionsRemaining(logger, connections.Open, ElapsedMs);
+        }
+    }
+
+    private void AbortIncompleteRequests(TimeSpan headersTimeout)
+    {
+        var (aborted, inRequest) = connections.AbortConnectionsWithoutRequest("no complete request within the request-headers timeout after the drain began");
+        if (aborted > 0)
+        {
+            Log.IncompleteRequestsAborted(logger, (long)headersTimeout.TotalMilliseconds, aborted, inRequest);
         }
     }
 
     public Task StoppedAsync(CancellationToken cancellationToken)
     {
+        _headersTimeout?.Dispose();
         _deadline.Dispose();
-        Log.Stopped(logger, _sinceStop.ElapsedMilliseconds);
+        Log.Stopped(logger, ElapsedMs);
         return Task.CompletedTask;
     }
 

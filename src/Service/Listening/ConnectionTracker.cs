@@ -1,27 +1,92 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Connections;
 
 namespace GracefulUpgrade.Service.Listening;
 
 /// <summary>
-/// Counts open connections on the shared listener, as Kestrel connection middleware,
-/// so the drain can end as soon as the last client has gone instead of waiting out its window.
+/// The connections of the shared listener, counted the moment the accept loop receives them
+/// (TrackingListener) and until Kestrel disposes them, plus whether that accept loop is still
+/// running. Together they give the drain an exact end: once the loop has ended, no connection
+/// can appear that is not already counted, so a count of zero means nothing is left.
 /// </summary>
 public sealed class ConnectionTracker
 {
+    private readonly ConcurrentDictionary<string, TrackedConnection> _connections = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _open;
+    private int _accepting;
+    private int _drainRequested;
 
+    /// <summary>Connections accepted on the shared listener and not yet disposed.</summary>
     public int Open => Volatile.Read(ref _open);
 
-    public ConnectionDelegate Track(ConnectionDelegate next) => async connection =>
+    /// <summary>True from the shared listener's bind until its accept loop has ended.</summary>
+    public bool IsAccepting => Volatile.Read(ref _accepting) == 1;
+
+    internal void AcceptingStarted() => Interlocked.Exchange(ref _accepting, 1);
+
+    internal void AcceptingEnded()
     {
+        // A full fence before reading the count: a connection's removal races with this.
+        Interlocked.Exchange(ref _accepting, 0);
+        SignalIfDrained();
+    }
+
+    internal TrackedConnection Add(ConnectionContext accepted)
+    {
+        var connection = new TrackedConnection(accepted, this);
         Interlocked.Increment(ref _open);
-        try
+        _connections[connection.ConnectionId] = connection;
+        return connection;
+    }
+
+    internal void Remove(TrackedConnection connection)
+    {
+        _connections.TryRemove(new KeyValuePair<string, TrackedConnection>(connection.ConnectionId, connection));
+        Interlocked.Decrement(ref _open);
+        SignalIfDrained();
+    }
+
+    /// <summary>
+    /// Completes once the accept loop has ended and every connection it accepted is gone.
+    /// Asked for by the drain, so that the state before the listener ever started does not count.
+    /// </summary>
+    public Task WhenDrained()
+    {
+        Interlocked.Exchange(ref _drainRequested, 1);
+        SignalIfDrained();
+        return _drained.Task;
+    }
+
+    private void SignalIfDrained()
+    {
+        if (Volatile.Read(ref _drainRequested) == 1 && !IsAccepting && Open == 0)
         {
-            await next(connection);
+            _drained.TrySetResult();
         }
-        finally
+    }
+
+    /// <summary>The shared listener's connection with this id; null for the self-check listener's.</summary>
+    internal TrackedConnection? Find(string connectionId) =>
+        _connections.TryGetValue(connectionId, out var connection) ? connection : null;
+
+    /// <summary>
+    /// Aborts every connection that is not inside a request: a client that has not completed a
+    /// request's headers by now (or an idle keep-alive one) has nothing in flight to lose.
+    /// </summary>
+    internal (int Aborted, int InRequest) AbortConnectionsWithoutRequest(string reason)
+    {
+        int aborted = 0, inRequest = 0;
+        foreach (var connection in _connections.Values)
         {
-            Interlocked.Decrement(ref _open);
+            if (connection.InRequest)
+            {
+                inRequest++;
+                continue;
+            }
+            connection.Abort(new ConnectionAbortedException(reason));
+            aborted++;
         }
-    };
+        return (aborted, inRequest);
+    }
 }

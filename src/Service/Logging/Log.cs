@@ -3,8 +3,10 @@ using Microsoft.Extensions.Logging;
 namespace GracefulUpgrade.Service.Logging;
 
 /// <summary>
-/// Every event the service logs, with fixed ids so tests and operators can match on them
-/// (journalctl -u graceful-upgrade-example@VERSION -o json shows EventId as a field).
+/// Every event the service logs, with fixed ids so tests and tools match on the id, never on
+/// the wording. The id is not a journal field of its own: under systemd the console formatter
+/// writes it into the message, so a journal line's MESSAGE reads "Category[EventId] text"
+/// (e.g. "GracefulUpgrade.Service.Lifetime.ConnectionDrainer[12] Drain finished in 3 ms ...").
 /// </summary>
 internal static partial class Log
 {
@@ -37,6 +39,9 @@ internal static partial class Log
 
     [LoggerMessage(15, LogLevel.Warning, "Shutdown deadline (Service:ShutdownTimeoutSeconds) reached after {ElapsedMs} ms: aborting {Connections} connection(s) still open")]
     public static partial void ShutdownDeadlineReached(ILogger logger, long elapsedMs, int connections);
+
+    [LoggerMessage(16, LogLevel.Warning, "Request-headers timeout of {HeadersTimeoutMs} ms since the drain began: aborted {Aborted} connection(s) without a complete request; {InRequest} with a request in flight go on")]
+    public static partial void IncompleteRequestsAborted(ILogger logger, long headersTimeoutMs, int aborted, int inRequest);
 
     [LoggerMessage(20, LogLevel.Critical, "{Message}")]
     public static partial void StartupFailed(ILogger logger, string message);
