@@ -1,7 +1,10 @@
 using System.Net.Sockets;
 using GracefulUpgrade.Service.Hosting;
 using GracefulUpgrade.Service.Lifetime;
+using GracefulUpgrade.Service.Options;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace GracefulUpgrade.UnitTests;
@@ -39,11 +42,49 @@ public sealed class StartupFailureTests
     }
 
     [Fact]
-    public void UnreadableConffileIsAConfigurationError()
+    public void ConffileThatIsNotJsonIsAConfigurationErrorNamingTheFile()
     {
-        var failure = StartupFailure.Describe(
-            new InvalidDataException("Failed to load configuration from file '/etc/x/config.json'.", new FormatException("bad token")), "x");
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "{ \"Service\": ");
+            var failure = Describe(() => InvalidConfigurationException.Load(() => new ConfigurationManager().AddJsonFile(file)));
+            Assert.Equal(78, failure.ExitCode);
+            Assert.StartsWith($"Invalid configuration: Failed to load configuration from file '{file}'.", failure.Message);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("Service:Backlog", "many", "'Service:Backlog'")]
+    [InlineData("Service:DrainWindowSecnds", "3", "'DrainWindowSecnds'")]
+    public void SettingTheBinderRejectsIsAConfigurationErrorNamingTheKey(string key, string value, string named)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.AddInMemoryCollection([new(key, value)]);
+        builder.AddServiceOptions();
+
+        // The host's own options read ServiceOptions (ShutdownTimeout), so Build() binds them.
+        var failure = Describe(() => builder.Build());
         Assert.Equal(78, failure.ExitCode);
-        Assert.Equal("Invalid configuration: Failed to load configuration from file '/etc/x/config.json'. bad token", failure.Message);
+        Assert.Contains(named, failure.Message);
+    }
+
+    [Fact]
+    public void OtherInvalidOperationExceptionsAreNotConfigurationErrorsWhateverTheySay()
+    {
+        // Exit 78 also stops systemd's restarts: only configuration reading may claim it.
+        var failure = StartupFailure.Describe(new InvalidOperationException("The configuration of the pipeline is broken"), "x");
+        Assert.Equal(70, failure.ExitCode);
+        Assert.StartsWith("Start-up failed: InvalidOperationException:", failure.Message);
+    }
+
+    private static StartupFailure Describe(Action start)
+    {
+        var thrown = Assert.ThrowsAny<Exception>(start);
+        return StartupFailure.Describe(thrown, "x");
     }
 }

@@ -18,7 +18,9 @@ public static class ServiceHost
 
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        WebApplicationBuilder builder = null!;
+        // The default sources (appsettings.json beside the binary) are read here already.
+        InvalidConfigurationException.Load(() => builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             // Under systemd the working directory is "/": a content root there makes the
             // configuration watcher put inotify watches on the whole filesystem.
@@ -26,7 +28,7 @@ public static class ServiceHost
             // Nothing is reloaded at run time, so nothing needs watching: changing a setting
             // means a restart, which the handover makes free.
             Args = [.. args, "--hostBuilder:reloadConfigOnChange=false"],
-        });
+        }));
 #if TEST_FAULTS
         builder.AddTestFaults();
 #endif
@@ -42,10 +44,13 @@ public static class ServiceHost
         var configFile = Environment.GetEnvironmentVariable(ConfigFileVariable) is { Length: > 0 } path ? path : DefaultConfigFile;
         var configuration = builder.Configuration;
         configuration.Sources.Clear();
-        configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);
-        configuration.AddJsonFile(configFile, optional: true, reloadOnChange: false);
-        configuration.AddEnvironmentVariables();
-        configuration.AddCommandLine(args);
+        InvalidConfigurationException.Load(() =>
+        {
+            configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);
+            configuration.AddJsonFile(configFile, optional: true, reloadOnChange: false);
+            configuration.AddEnvironmentVariables();
+            configuration.AddCommandLine(args);
+        });
         // One log line per request would cost more than serving it; the conffile's
         // "Logging" section can turn them back on.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -55,8 +60,9 @@ public static class ServiceHost
     public static WebApplicationBuilder AddServiceOptions(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<ServiceOptions>()
-            // A misspelt key is an error too, never a silently ignored setting.
-            .BindConfiguration(ServiceOptions.SectionName, binder => binder.ErrorOnUnknownConfiguration = true)
+            .Configure<IConfiguration>((options, configuration) => InvalidConfigurationException.Bind(() =>
+                // A misspelt key is an error too, never a silently ignored setting.
+                configuration.GetSection(ServiceOptions.SectionName).Bind(options, binder => binder.ErrorOnUnknownConfiguration = true)))
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ServiceOptions>, ServiceOptionsValidator>();
         builder.Services.AddOptions<HostOptions>()

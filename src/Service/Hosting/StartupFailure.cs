@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using GracefulUpgrade.Service.Lifetime;
+using GracefulUpgrade.Service.Options;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 
@@ -22,12 +23,8 @@ public sealed record StartupFailure(int ExitCode, string Message)
         {
             OptionsValidationException invalid =>
                 new(ConfigError, "Invalid configuration: " + string.Join("; ", invalid.Failures)),
-            InvalidDataException file =>
-                new(ConfigError, $"Invalid configuration: {file.Message} {file.InnerException?.Message}".TrimEnd()),
-            InvalidOperationException binding when IsBindingFailure(binding) =>
-                new(ConfigError, "Invalid configuration: " + binding.Message),
-            FormatException format =>
-                new(ConfigError, "Invalid configuration: " + format.Message),
+            InvalidConfigurationException invalid =>
+                new(ConfigError, "Invalid configuration: " + invalid.Message),
             AddressInUseException or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } =>
                 new(Unavailable,
                     $"Cannot listen on {listen} (Service:Listen): the address is in use by a process outside this " +
@@ -53,20 +50,14 @@ public sealed record StartupFailure(int ExitCode, string Message)
         return failure.ExitCode;
     }
 
-    // The configuration binder's own message names the key ("Failed to convert configuration
-    // value at 'Service:Backlog' ..."); the FormatException inside it does not.
-    private static bool IsBindingFailure(Exception exception) =>
-        exception is InvalidOperationException && exception.Message.Contains("configuration", StringComparison.OrdinalIgnoreCase);
-
     // Kestrel and the host wrap the cause (IOException around AddressInUseException, ...);
     // dig down to the first exception that explains itself.
     private static Exception Cause(Exception exception)
     {
         for (var current = exception; ; current = current.InnerException)
         {
-            if (current is OptionsValidationException or AddressInUseException or SocketException
-                    or SelfCheckFailedException or InvalidDataException
-                || IsBindingFailure(current)
+            if (current is OptionsValidationException or InvalidConfigurationException or AddressInUseException
+                    or SocketException or SelfCheckFailedException
                 || current.InnerException is null)
             {
                 return current;

@@ -33,7 +33,7 @@ public static class ListenAddress
     public static IPEndPoint Parse(string text) =>
         TryParse(text, out var endPoint, out var error)
             ? endPoint
-            : throw new FormatException($"Service:Listen {error}");
+            : throw new InvalidConfigurationException($"Service:Listen {error}");
 
     // IPEndPoint.TryParse accepts a bare address and defaults the port to 0; we want it spelled out.
     private static bool HasExplicitPort(string text)
