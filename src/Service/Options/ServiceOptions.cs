@@ -30,7 +30,8 @@ public sealed class ServiceOptions
 
     /// <summary>
     /// Upper bound on the whole stop: requests still running then are aborted (and logged).
-    /// Must stay above DrainWindow and below the unit's TimeoutStopSec.
+    /// Must stay above DrainWindowSeconds and below the unit's TimeoutStopSec (the stop
+    /// timeline: the header of ops/systemd/graceful-upgrade-example@.service).
     /// </summary>
     [Range(1.0, 600.0)]
     public double ShutdownTimeoutSeconds { get; set; } = 20;
