@@ -2,8 +2,10 @@
 # Runs every test: unit, integration (real Kestrel, real processes, real load) and end-to-end
 # (the real .deb in a real systemd booted with systemd-nspawn). Run as root on Debian/Ubuntu:
 #   ops/test.sh
-# It installs what it needs, builds each package version once, runs the three test projects
-# one after another (they share ports and CPU), and ends with one line: "N passed, N failed".
+# It installs what it needs, builds each package version once, runs the static checks
+# (ops/lint.sh: shellcheck, systemd-analyze verify, lintian), then the three test projects
+# one after another (they share ports and CPU), and ends with one line: "N passed, N failed"
+# (followed by "; lint failed" when a static check failed). Any failure fails the run.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -24,10 +26,17 @@ for version in "${versions[@]}" "$faulty"; do
   GUE_PREBUILT_BINARY=$binary ops/fpm.sh "$version" >/dev/null
 done
 
+echo "==> static checks (ops/lint.sh)" >&2
+lint=ok
+debs=()
+for version in "${versions[@]}"; do debs+=("build/graceful-upgrade-example_${version}_amd64.deb"); done
+ops/lint.sh "${debs[@]}" >&2 || lint=failed
+
 results="$top/build/test-results"
 rm -rf "$results"
 mkdir -p "$results"
 status=0
+[ "$lint" = ok ] || status=1
 for project in "${projects[@]}"; do
   echo "==> $project" >&2
   dotnet test "tests/$project" --nologo -c Release \
@@ -54,9 +63,8 @@ fi
 [ "$total" -gt 0 ] || { echo "no test ran" >&2; status=1; }
 [ "$failed" -eq 0 ] || status=1
 
-if [ "$skipped" -gt 0 ]; then
-  echo "$passed passed, $failed failed, $skipped skipped"
-else
-  echo "$passed passed, $failed failed"
-fi
+summary="$passed passed, $failed failed"
+[ "$skipped" -eq 0 ] || summary="$summary, $skipped skipped"
+[ "$lint" = ok ] || summary="$summary; lint failed"
+echo "$summary"
 exit "$status"

@@ -21,6 +21,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 work=$(mktemp -d)
 pids=()
+# shellcheck disable=SC2317  # called by the EXIT trap, which shellcheck does not follow
 cleanup() {
   for p in ${pids[@]+"${pids[@]}"}; do kill -KILL "$p" 2>/dev/null || true; done
   rm -rf "$work"
@@ -101,10 +102,14 @@ printf '%-34s %12s %12s %8s  %-12s %s\n' figure ours go ours/go target result
 row "exec-to-ready median (ms)" "$ours_med" "$go_med" le 2 "<= 2x Go"
 row "exec-to-ready min (ms)" "$ours_min" "$go_min" - 0 ""
 row "exec-to-ready max (ms)" "$ours_max" "$go_max" - 0 ""
-row "VmRSS after 10k requests (KiB)" "$ours_rss" "$go_rss" le 1.5 "<= 1.5x Go"
-row "req/s keep-alive (ab -k)" "$ours_rps_k" "$go_rps_k" ge 1 ">= Go"
-row "req/s new connection each" "$ours_rps_c" "$go_rps_c" ge 1 ">= Go"
-row "VmHWM after all load (KiB)" "$ours_hwm" "$go_hwm" - 0 ""
+# load() assigns these through printf -v, which shellcheck cannot see.
+# shellcheck disable=SC2154
+{
+  row "VmRSS after 10k requests (KiB)" "$ours_rss" "$go_rss" le 1.5 "<= 1.5x Go"
+  row "req/s keep-alive (ab -k)" "$ours_rps_k" "$go_rps_k" ge 1 ">= Go"
+  row "req/s new connection each" "$ours_rps_c" "$go_rps_c" ge 1 ">= Go"
+  row "VmHWM after all load (KiB)" "$ours_hwm" "$go_hwm" - 0 ""
+}
 row "binary size (MiB)" "$(size "$bin")" "$(size "$work/go-server")" - 0 ""
 echo
 echo "exec-to-ready runs (ms): ours ${ours_t[*]}; go ${go_t[*]}"

@@ -21,6 +21,7 @@ upgrades=$("$top/ops/bench/upgrades.sh" 1.0.0 2.0.0)
   echo
   echo "Written by \`ops/bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'). Machine: $(nproc) CPUs"
   echo "($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(free -g | awk '/^Mem:/{print $2}') GiB RAM,"
+  # shellcheck source=/dev/null  # the machine's own, read at run time
   echo "Linux $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME"), .NET SDK $(dotnet --version)."
   echo "The machine is shared: compare ratios within one run rather than absolute figures across runs."
   echo

@@ -17,19 +17,23 @@ public static class LoadScenario
 
     /// <summary>ab -c 1000 -n 200000 (the original experiment), the steps run once 20% is done.</summary>
     public static Task<Outcome> UnderAbAsync(ITestOutputHelper output, params Func<Task<CliResult>>[] steps) =>
-        RunAsync(output, () => LoadGenerator.StartAb(SystemdBox.Port, concurrency: 1000, requests: 200_000),
+        UnderAbOnPortAsync(SystemdBox.Port, output, steps);
+
+    /// <summary>The same, against a service listening on another port (e.g. 80).</summary>
+    public static Task<Outcome> UnderAbOnPortAsync(int port, ITestOutputHelper output, params Func<Task<CliResult>>[] steps) =>
+        RunAsync(output, port, () => LoadGenerator.StartAb(port, concurrency: 1000, requests: 200_000),
             load => load.WaitForProgressAsync(40_000, LoadDeadline), steps);
 
     /// <summary>wrk -c 200 keep-alive for 15 s, the steps run after 3 s.</summary>
     public static Task<Outcome> UnderWrkAsync(ITestOutputHelper output, params Func<Task<CliResult>>[] steps) =>
-        RunAsync(output, () => LoadGenerator.StartWrk(SystemdBox.Port, connections: 200, duration: TimeSpan.FromSeconds(15)),
+        RunAsync(output, SystemdBox.Port, () => LoadGenerator.StartWrk(SystemdBox.Port, connections: 200, duration: TimeSpan.FromSeconds(15)),
             _ => Task.Delay(TimeSpan.FromSeconds(3)), steps);
 
-    private static async Task<Outcome> RunAsync(ITestOutputHelper output, Func<LoadGenerator> start,
+    private static async Task<Outcome> RunAsync(ITestOutputHelper output, int port, Func<LoadGenerator> start,
         Func<LoadGenerator, Task> warmUp, Func<Task<CliResult>>[] steps)
     {
         var countersBefore = TcpCounters.Read();
-        await using var sampler = new VersionSampler(SystemdBox.Port, TimeSpan.FromMilliseconds(5));
+        await using var sampler = new VersionSampler(port, TimeSpan.FromMilliseconds(5));
         await using var load = start();
         await warmUp(load);
 

@@ -42,12 +42,34 @@ public sealed class LifecycleTests(PublishedBinaries binaries)
         await service.Notify.WaitForAsync("STOPPING=1", Deadline);
         Assert.Equal(0, await service.WaitForExitAsync(Deadline));
 
-        Assert.Equal(["READY=1", "STOPPING=1"], service.Notify.Received);
+        // STATUS= lines come and go (StatusReporterSendsServingThenDraining); these two once each.
+        Assert.Equal(["READY=1", "STOPPING=1"], service.Notify.Received.Where(m => !m.StartsWith("STATUS=", StringComparison.Ordinal)));
         var log = service.Log;
         int selfCheck = log.IndexOf("Self-check passed", StringComparison.Ordinal);
         int started = log.IndexOf("Application started", StringComparison.Ordinal);
         Assert.True(selfCheck >= 0 && started > selfCheck, "the self-check must pass before the host reports started:\n" + log);
         Assert.Contains("Drain started: closed the listener", log);
+    }
+
+    [Fact]
+    public async Task StatusLineSaysServingWithTheConnectionCountThenDraining()
+    {
+        int port = ServiceProcess.FreePort();
+        await using var service = await ServiceProcess.StartReadyAsync(binaries.V1, port);
+
+        await service.Notify.WaitForAsync($"STATUS=Serving {Artifacts.V1} on 127.0.0.1:{port}, 0 connections", Deadline);
+        using (var idle = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await idle.ConnectAsync(IPAddress.Loopback, port);
+            await service.Notify.WaitForAsync($"STATUS=Serving {Artifacts.V1} on 127.0.0.1:{port}, 1 connection", Deadline);
+            // Terminated with the connection open: the drain waits for it until the window ends.
+            service.Terminate();
+            await service.Notify.WaitForAsync("STATUS=Draining: 1 connection left", Deadline);
+        }
+        Assert.Equal(0, await service.WaitForExitAsync(Deadline));
+        // One datagram per change, never the same line twice in a row.
+        var statuses = service.Notify.Received.Where(m => m.StartsWith("STATUS=", StringComparison.Ordinal)).ToList();
+        Assert.All(statuses.Zip(statuses.Skip(1)), pair => Assert.NotEqual(pair.First, pair.Second));
     }
 
     [Fact]

@@ -22,6 +22,24 @@ public sealed class SystemdBox : IAsyncDisposable
         return box;
     }
 
+    /// <summary>
+    /// The same root, not booted: an image build or a chroot, where no systemd runs.
+    /// Run commands in it with OfflineAsync, then BootAsync to see what the next boot does.
+    /// </summary>
+    public static async Task<SystemdBox> CreateOfflineAsync(string purpose)
+    {
+        var box = new SystemdBox($"gue-{purpose}-{Environment.ProcessId}");
+        (await Cli.RunAsync(Tool, ["create", box.Name], CommandDeadline)).EnsureSuccess($"systemd-box create {box.Name}");
+        return box;
+    }
+
+    /// <summary>A command in the created box while no systemd runs in it.</summary>
+    public Task<CliResult> OfflineAsync(params string[] command) =>
+        Cli.RunAsync(Tool, ["offline", Name, .. command], CommandDeadline);
+
+    public async Task BootAsync() =>
+        (await Cli.RunAsync(Tool, ["boot", Name], CommandDeadline)).EnsureSuccess($"systemd-box boot {Name}");
+
     public Task<CliResult> ExecAsync(params string[] command) => ExecAsync(CommandDeadline, command);
 
     public Task<CliResult> ExecAsync(TimeSpan timeout, params string[] command) =>

@@ -130,6 +130,7 @@ public static class ServiceHost
         // StartAsync (Kestrel's included), the drain's StoppingAsync before every StopAsync.
         builder.Services.AddHostedService<StartupSelfCheck>();
         builder.Services.AddHostedService<ConnectionDrainer>();
+        builder.Services.AddHostedService<StatusReporter>();
         return builder;
     }
 
