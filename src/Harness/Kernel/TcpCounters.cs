@@ -1,4 +1,4 @@
-namespace GracefulUpgrade.TestSupport;
+namespace GracefulUpgrade.Harness;
 
 /// <summary>
 /// The kernel's TCP counters that tell how a handover went for connections still queued or
@@ -25,7 +25,7 @@ public sealed record TcpCounters(long MigrateReqSuccess, long MigrateReqFailure,
             }
             return new TcpCounters(Value("TCPMigrateReqSuccess"), Value("TCPMigrateReqFailure"), Value("TCPSynRetrans"));
         }
-        throw new InvalidOperationException("no TcpExt counters in /proc/net/netstat");
+        throw new HarnessException("no TcpExt counters in /proc/net/netstat");
     }
 
     public static TcpCounters operator -(TcpCounters after, TcpCounters before) =>

@@ -1,4 +1,4 @@
-namespace GracefulUpgrade.TestSupport;
+namespace GracefulUpgrade.Harness;
 
 /// <summary>
 /// Sets net.ipv4.tcp_migrate_req=1 for a test's duration and puts the old value back: with it,
@@ -13,7 +13,7 @@ public sealed class MigrateReqSysctl : IDisposable
     {
         if (!File.Exists(Path))
         {
-            throw new InvalidOperationException("this kernel has no net.ipv4.tcp_migrate_req (needs Linux 5.14 or later)");
+            throw new HarnessException("this kernel has no net.ipv4.tcp_migrate_req (needs Linux 5.14 or later)");
         }
         _previous = File.ReadAllText(Path).Trim();
         File.WriteAllText(Path, "1");
