@@ -8,12 +8,14 @@
 # 2. builds the packages of two versions, GUE_DEMO_V1 (1.0.0) and GUE_DEMO_V2 (2.0.0), reusing
 #    build/graceful-upgrade-example_VERSION_amd64.deb when present (--rebuild or
 #    GUE_DEMO_REBUILD=1 builds them again);
-# 3. sets net.ipv4.tcp_migrate_req=1 on the host (the box cannot: /proc/sys is read-only in
-#    it, and it shares the host's network) and puts the old value back at the end;
-# 4. boots a throwaway systemd (ops/systemd-box) and installs V1 in it;
-# 5. runs src/UpgradeDemo: ab -c 1000 -n N (default 200000) against 127.0.0.1:8080 and, a
-#    quarter of the way in, dpkg -i V2 in the box; live progress, then a report ending in
-#    PASS or FAIL, and an SVG chart (default build/demo/upgrade.svg).
+# 3. runs src/UpgradeDemo, which sets net.ipv4.tcp_migrate_req=1 on the host (and puts the old
+#    value back), boots a throwaway systemd (ops/systemd-box), installs V1 in it, runs
+#    ab -c 1000 -n N (default 200000) against 127.0.0.1:8080 and, a quarter of the way in,
+#    dpkg -i V2 in the box; live progress, then a report ending in PASS or FAIL, and an SVG
+#    chart (default build/demo/upgrade.svg).
+#
+# Steps 1 and 2 print one line each; what apt, dpkg and the builds print goes to
+# build/demo/demo.log, which an error message points to.
 #
 # Everything it started goes away on exit, failure, Ctrl-C or SIGTERM: the demo process and
 # what it started, the box (its container, mounts and files), the sysctl change. Only one demo
@@ -24,16 +26,31 @@ set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-readonly PORT=8080 SERVE_DEADLINE=30 DEMO_STOP_DEADLINE=20
-readonly MIGRATE_REQ=/proc/sys/net/ipv4/tcp_migrate_req LOCK=/run/graceful-upgrade-example-demo.lock
+readonly PORT=8080 DEMO_STOP_DEADLINE=90
+readonly LOCK=/run/graceful-upgrade-example-demo.lock
 v1=${GUE_DEMO_V1:-1.0.0}
 v2=${GUE_DEMO_V2:-2.0.0}
 rebuild=${GUE_DEMO_REBUILD:-0}
 port_wait=${GUE_DEMO_PORT_WAIT:-600}
+log=$top/build/demo/demo.log
 demo_args=()
 
 die() { echo "demo.sh: $*" >&2; exit 2; }
 say() { echo "==> $*" >&2; }
+
+# One line on the terminal; the command's own output into the log. On failure, the last
+# lines of the log and where the rest is.
+step() {
+  local what=$1
+  shift
+  say "$what"
+  echo "==> $what: $*" >>"$log"
+  if ! "$@" >>"$log" 2>&1; then
+    echo "demo.sh: $what failed; the last lines of $log:" >&2
+    tail -n 15 "$log" | sed 's/^/    /' >&2
+    exit 2
+  fi
+}
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -52,6 +69,8 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $EUID -eq 0 ]] || die "run as root: it boots a systemd container and installs packages in it"
 cd "$top"
+mkdir -p "$(dirname "$log")"
+: >"$log"
 
 # Builds leave no compiler or MSBuild servers running behind the demo.
 export DOTNET_CLI_USE_MSBUILD_SERVER=0 MSBUILDDISABLENODEREUSE=1 UseSharedCompilation=false
@@ -62,8 +81,7 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 exec 9>"$LOCK"
 flock -n 9 || die "another demo is running (lock $LOCK)"
 
-box=gue-demo-$$
-box_started=0 demo_pid="" demo_group="" old_migrate_req=""
+demo_pid=""
 
 # shellcheck disable=SC2317  # only ever called by the traps below
 cleanup() {
@@ -75,17 +93,18 @@ cleanup() {
     local deadline=$((SECONDS + DEMO_STOP_DEADLINE))
     while kill -0 "$demo_pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
   fi
-  # The demo ran in its own session (setsid): its process group is the demo and everything
-  # it started (ab, nsenter). Whatever of it outlived the demo, e.g. after a crash, goes now.
-  if [[ -n $demo_group ]] && kill -0 -- "-$demo_group" 2>/dev/null; then
-    kill -KILL -- "-$demo_group" 2>/dev/null || true
-  fi
-  if ((box_started)); then
-    say "tearing down box $box"
-    ops/systemd-box stop "$box" || status=$((status ? status : 2))
-  fi
-  if [[ -n $old_migrate_req ]]; then
-    echo "$old_migrate_req" >"$MIGRATE_REQ" || true
+  if [[ -n $demo_pid ]]; then
+    # The demo ran in its own session (setsid): its process group is the demo and everything
+    # it started (ab, nsenter). Whatever of it outlived the demo, e.g. after a crash, goes now.
+    if kill -0 -- "-$demo_pid" 2>/dev/null; then
+      kill -KILL -- "-$demo_pid" 2>/dev/null || true
+    fi
+    # The demo throws its box away itself; this is for a demo that could not (killed, crashed).
+    # Its box is named after its pid (SystemdBox.StartAsync("demo")).
+    if [[ -e /dev/shm/gue-demo-$demo_pid ]]; then
+      say "tearing down box gue-demo-$demo_pid"
+      ops/systemd-box stop "gue-demo-$demo_pid" >>"$log" 2>&1 || status=$((status ? status : 2))
+    fi
   fi
   exit "$status"
 }
@@ -93,8 +112,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-say "dependencies"
-ops/install-deps.sh
+ops/install-deps.sh --log "$log"
+
+# shellcheck disable=SC2317  # called through step
+build_package() {
+  local binary
+  binary=$(ops/publish.sh "$1")
+  GUE_PREBUILT_BINARY=$binary ops/fpm.sh "$1"
+}
 
 debs=()
 for version in "$v1" "$v2"; do
@@ -102,56 +127,25 @@ for version in "$v1" "$v2"; do
   if [[ -f $deb && $rebuild != 1 ]]; then
     say "reusing $deb"
   else
-    say "building $version (Native AOT publish, then the package)"
-    binary=$(ops/publish.sh "$version")
-    deb=$(GUE_PREBUILT_BINARY=$binary ops/fpm.sh "$version" | tail -n1)
+    step "building $version (Native AOT publish, then the package)" build_package "$version"
   fi
   debs+=("$deb")
 done
 
-say "building src/UpgradeDemo"
-dotnet build src/UpgradeDemo -c Release --nologo -v quiet -o build/demo/bin >&2
+step "building src/UpgradeDemo" dotnet build src/UpgradeDemo -c Release --nologo -v quiet -o build/demo/bin
 
 # Another engineer's service or test may hold the port: wait for it, never stop it.
-wait_for_free_port() {
-  local deadline=$((SECONDS + port_wait)) said=0
-  while [[ -n $(ss -Hltn "sport = :$PORT") ]]; do
-    ((SECONDS < deadline)) || die "port $PORT still in use after ${port_wait}s: $(ss -Hltnp "sport = :$PORT" | head -n1)"
-    ((said)) || say "port $PORT is in use; waiting up to ${port_wait}s for it to be free"
-    said=1
-    sleep 5
-  done
-}
-wait_for_free_port
-
-[[ -w $MIGRATE_REQ ]] || die "this kernel has no net.ipv4.tcp_migrate_req (Linux 5.14 or later needed)"
-old_migrate_req=$(cat "$MIGRATE_REQ")
-echo 1 >"$MIGRATE_REQ"
-
-say "booting box $box"
-box_started=1
-ops/systemd-box start "$box" 9>&- >/dev/null
-
-# Again, just before V1 binds it: the box took a while to boot.
-wait_for_free_port
-say "installing $v1 in the box"
-ops/systemd-box copy "$box" "${debs[0]}" "/srv/$(basename "${debs[0]}")"
-ops/systemd-box exec "$box" dpkg -i "/srv/$(basename "${debs[0]}")" >&2
-deadline=$((SECONDS + SERVE_DEADLINE))
-until curl -fsS -o /dev/null -D - "http://127.0.0.1:$PORT/" 2>/dev/null | grep -qix "x-app-version: $v1"$'\r'; do
-  ((SECONDS < deadline)) || die "$v1 is not serving on 127.0.0.1:$PORT after ${SERVE_DEADLINE}s"
-  sleep 0.2
+deadline=$((SECONDS + port_wait)) said=0
+while [[ -n $(ss -Hltn "sport = :$PORT") ]]; do
+  ((SECONDS < deadline)) || die "port $PORT still in use after ${port_wait}s: $(ss -Hltnp "sport = :$PORT" | head -n1)"
+  ((said)) || say "port $PORT is in use; waiting up to ${port_wait}s for it to be free"
+  said=1
+  sleep 5
 done
-# A service of the same user elsewhere would share the port with V1 (SO_REUSEPORT) and
-# take part of the load: V1 must be the only listener.
-listeners=$(ss -Hltn "sport = :$PORT" | wc -l)
-[[ $listeners -eq 1 ]] || die "$listeners listeners on port $PORT, expected only $v1's: $(ss -Hltnp "sport = :$PORT")"
 
-say "upgrading $v1 -> $v2 under load"
-setsid dotnet build/demo/bin/UpgradeDemo.dll --box "$box" --from "${debs[0]}" --to "${debs[1]}" \
+setsid dotnet build/demo/bin/UpgradeDemo.dll --from "${debs[0]}" --to "${debs[1]}" \
   ${demo_args[@]+"${demo_args[@]}"} 9>&- &
-demo_pid=$! demo_group=$!
+demo_pid=$!
 status=0
 wait "$demo_pid" || status=$?
-demo_pid=""
 exit "$status"

@@ -1,8 +1,31 @@
 #!/bin/bash
 # Installs what building and testing need on a fresh Debian/Ubuntu machine (as root), and
 # restores NuGet packages. Safe to run again: it installs only what is missing.
+#   ops/install-deps.sh [--log FILE]
+# Prints one line per step. With --log, what apt-get, dpkg and dotnet print goes to FILE
+# (appended) instead of the terminal, and a failure names the file; without it, all of it shows
+# (ops/test.sh, CI).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+log=""
+if [ "${1:-}" = --log ]; then
+  [ $# -ge 2 ] || { echo "install-deps.sh: --log needs a file" >&2; exit 2; }
+  log=$2
+fi
+
+# Runs a step's command, its output to the log when there is one.
+run() {
+  local what=$1
+  shift
+  echo "==> $what" >&2
+  if [ -z "$log" ]; then
+    "$@" >&2
+  elif ! { echo "==> $what"; "$@"; } >>"$log" 2>&1; then
+    echo "install-deps.sh: $what failed; the last lines of $log:" >&2
+    tail -n 15 "$log" | sed 's/^/    /' >&2
+    exit 1
+  fi
+}
 
 # clang + zlib1g-dev: Native AOT linking; apache2-utils (ab), wrk: load; systemd-container:
 # systemd-nspawn for the end-to-end tests; lintian, shellcheck: package and script checks.
@@ -12,12 +35,10 @@ for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "==> apt-get install ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  run "apt-get update" apt-get update -qq
+  run "installing ${missing[*]} (apt-get)" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 command -v dotnet >/dev/null || { echo "the .NET 10 SDK is required (dotnet not on PATH)" >&2; exit 1; }
-echo "==> dotnet restore" >&2
-dotnet restore "$top/Service.sln" --nologo -v quiet >&2
+run "dotnet restore" dotnet restore "$top/Service.sln" --nologo -v quiet

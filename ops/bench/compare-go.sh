@@ -55,12 +55,18 @@ read -r ours_med ours_min ours_max < <(stats "${ours_t[@]}")
 read -r go_med go_min go_max < <(stats "${go_t[@]}")
 
 # --- load: fresh server, 10k warm-up requests, RSS, then keep-alive and close runs.
-rps() {  # ab args... -> req/s (or n/a); warns on failed / non-2xx requests
-  local out bad
-  out=$(ab -q "$@" 2>&1) || { echo "ab $* failed: $(tail -1 <<<"$out")" >&2; echo n/a; return; }
-  bad=$(awk '/^Failed requests:/{f=$3} /^Non-2xx responses:/{n=$3} END{print f+n}' <<<"$out")
-  [[ $bad == 0 ]] || echo "warning: ab $*: $bad failed/non-2xx requests" >&2
-  awk '/^Requests per second:/{print $4}' <<<"$out"
+# ab's output is read by the shared harness (src/Harness, LoadResult), not parsed here.
+dotnet build "$top/src/UpgradeDemo" -c Release --nologo -v quiet -o "$top/build/demo/bin" >&2
+summary() { dotnet "$top/build/demo/bin/UpgradeDemo.dll" load-summary "$@"; }
+rps() {  # ab args... -> req/s (or n/a); warns on an aborted run and on failed / non-2xx requests
+  local s
+  ab -q "$@" >"$work/ab.out" 2>&1 || true
+  s=$(summary ab "$work/ab.out")
+  if [[ -n $(sed -n 's/^aborted=//p' <<<"$s") ]]; then
+    echo "ab $* aborted: $(sed -n 's/^aborted=//p' <<<"$s")" >&2; echo n/a; return
+  fi
+  [[ $(sed -n 's/^passed=//p' <<<"$s") == yes ]] || echo "warning: ab $*: $(grep -E '^(failed|non2xx)=' <<<"$s" | tr '\n' ' ')" >&2
+  sed -n 's/^rps=//p' <<<"$s"
 }
 load() {  # name port cmd... -> sets <name>_rss <name>_hwm <name>_rps_k <name>_rps_c
   local name=$1 port=$2 pid url="http://127.0.0.1:$2/"; shift 2

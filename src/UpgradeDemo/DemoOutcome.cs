@@ -1,4 +1,4 @@
-using GracefulUpgrade.UpgradeDemo.Load;
+using GracefulUpgrade.Harness;
 using GracefulUpgrade.UpgradeDemo.Upgrade;
 
 namespace GracefulUpgrade.UpgradeDemo;
@@ -8,9 +8,11 @@ internal sealed record DemoOutcome(
     string LoadCommand,
     TimeSpan LoadStarted,
     TimeSpan LoadFinished,
-    AbResult Ab,
+    LoadResult Ab,
+    AbTimings AbTimings,
+    RunClock Clock,
     UpgradeTimeline Upgrade,
-    IReadOnlyList<Sample> Samples,
+    IReadOnlyList<VersionSampler.Sample> Samples,
     string SamplerDescription,
     string BoxState)
 {
@@ -32,7 +34,7 @@ internal sealed record DemoOutcome(
             var reasons = new List<string>();
             if (Ab.Aborted is { } why)
             {
-                reasons.Add($"ab aborted after {Ab.Complete:N0} requests: {why}");
+                reasons.Add($"ab aborted after {Ab.Completed:N0} requests: {why}");
             }
             if (Ab.Failed > 0)
             {

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
+using GracefulUpgrade.Harness;
 using GracefulUpgrade.UpgradeDemo;
+using GracefulUpgrade.UpgradeDemo.Tools;
 
 // Ctrl-C or SIGTERM (ops/demo.sh's trap) unwinds the run: ab, the sampler and the journal
 // follower are stopped by their owners on the way out, so nothing is left running.
@@ -9,10 +11,15 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrup
 
 try
 {
-    var options = DemoOptions.Parse(args);
-    return await new DemoRun(options).RunAsync(interrupted.Token);
+    // The benchmark scripts' entries into the same harness (ops/bench).
+    return args.FirstOrDefault() switch
+    {
+        "bench-upgrades" => await BenchUpgrades.RunAsync(args[1..], interrupted.Token),
+        "load-summary" => LoadSummary.Run(args[1..]),
+        _ => await new DemoRun(DemoOptions.Parse(args)).RunAsync(interrupted.Token),
+    };
 }
-catch (DemoException ex)
+catch (Exception ex) when (ex is DemoException or HarnessException or TimeoutException)
 {
     Console.Error.WriteLine($"UpgradeDemo: {ex.Message}");
     return 2;

@@ -61,6 +61,8 @@ public static class LoadScenario
     /// <summary>What every scenario asserts about the clients: nothing failed, nothing non-2xx.</summary>
     public static void AssertNothingLost(Outcome outcome)
     {
+        // ab gives up on a request stalled past its 30 s timeout: that is a failure, never retried.
+        Assert.True(outcome.Load.Aborted is null, $"{outcome.Load}\n{outcome.Load.RawOutput}");
         Assert.True(outcome.Load.Completed > 0, "the load generator completed no request:\n" + outcome.Load.RawOutput);
         Assert.Equal(0, outcome.Load.Failed);
         Assert.Equal(0, outcome.Load.SocketErrors);

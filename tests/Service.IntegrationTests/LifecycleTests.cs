@@ -45,10 +45,12 @@ public sealed class LifecycleTests(PublishedBinaries binaries)
         // STATUS= lines come and go (StatusReporterSendsServingThenDraining); these two once each.
         Assert.Equal(["READY=1", "STOPPING=1"], service.Notify.Received.Where(m => !m.StartsWith("STATUS=", StringComparison.Ordinal)));
         var log = service.Log;
-        int selfCheck = log.IndexOf("Self-check passed", StringComparison.Ordinal);
-        int started = log.IndexOf("Application started", StringComparison.Ordinal);
+        var lines = log.Split('\n');
+        int selfCheck = Array.FindIndex(lines, line => ServiceEvents.Of(line) == ServiceEvent.SelfCheckPassed);
+        // The host's "Application started" is its Lifetime category's event 0, the first of them.
+        int started = Array.FindIndex(lines, line => line.Contains("Microsoft.Hosting.Lifetime[0]", StringComparison.Ordinal));
         Assert.True(selfCheck >= 0 && started > selfCheck, "the self-check must pass before the host reports started:\n" + log);
-        Assert.Contains("Drain started: closed the listener", log);
+        Assert.Contains(ServiceEvent.ListenerClosed, ServiceEvents.In(log));
     }
 
     [Fact]
@@ -81,8 +83,8 @@ public sealed class LifecycleTests(PublishedBinaries binaries)
 
         Assert.Equal(70, await service.WaitForExitAsync(Deadline));
         Assert.DoesNotContain("READY=1", service.Notify.Received);
-        Assert.Contains("Start-up self-check failed: GET /healthz", service.Log);
-        Assert.Contains("answered 500", service.Log);
+        Assert.Contains(ServiceEvent.StartupFailed, ServiceEvents.In(service.Log));
+        Assert.Contains("answered 500", service.Log); // the message says why: what the operator reads
     }
 
     [Fact]
@@ -93,7 +95,10 @@ public sealed class LifecycleTests(PublishedBinaries binaries)
         await using var second = await ServiceProcess.StartReadyAsync(binaries.V2, port);
 
         Assert.False(first.HasExited);
-        Assert.Contains($"listening on 127.0.0.1:{port} with SO_REUSEPORT", second.Log);
+        Assert.Contains(ServiceEvent.Listening, ServiceEvents.In(second.Log));
+        // Both in the port's group: two listening sockets on it.
+        var listeners = await Cli.RunAsync("ss", ["-Hltn", $"sport = :{port}"], TimeSpan.FromSeconds(10));
+        Assert.Equal(2, listeners.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
     [Fact]
@@ -161,8 +166,8 @@ public sealed class LifecycleTests(PublishedBinaries binaries)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.True(response.Headers.ConnectionClose, "a response sent while draining asks the client to reconnect");
         Assert.Equal(0, await service.WaitForExitAsync(Deadline));
-        Assert.Contains("Drain finished", service.Log);
-        Assert.DoesNotContain("Shutdown deadline", service.Log);
+        Assert.Contains(ServiceEvent.DrainFinished, ServiceEvents.In(service.Log));
+        Assert.DoesNotContain(ServiceEvent.ShutdownDeadlineReached, ServiceEvents.In(service.Log));
     }
 
     [Fact]
@@ -181,9 +186,9 @@ public sealed class LifecycleTests(PublishedBinaries binaries)
         Assert.Equal(0, await service.WaitForExitAsync(TimeSpan.FromSeconds(10)));
         Assert.InRange(stopwatch.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(6));
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => endless);
-        Assert.Contains("Drain window of 500 ms ended with 1 connection(s) open", service.Log);
-        Assert.Contains("Shutdown deadline (Service:ShutdownTimeoutSeconds) reached after", service.Log);
-        Assert.Contains("aborting 1 connection(s) still open", service.Log);
+        var events = ServiceEvents.In(service.Log);
+        Assert.Contains(ServiceEvent.DrainWindowEnded, events);
+        Assert.Contains(ServiceEvent.ShutdownDeadlineReached, events);
     }
 
     [Fact]

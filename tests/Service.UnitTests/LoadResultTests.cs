@@ -1,50 +1,121 @@
-using GracefulUpgrade.TestSupport;
-
 namespace GracefulUpgrade.UnitTests;
 
-/// <summary>The tests' reading of ab and wrk summaries: a wrong parse would hide failures.</summary>
+/// <summary>
+/// The harness's reading of ab, wrk and h2load, against their real outputs (Recorded/README.md):
+/// a wrong parse would hide failures from the demo's verdict, the tests and the benchmarks.
+/// </summary>
 public sealed class LoadResultTests
 {
-    [Fact]
-    public void ReadsAbFailuresAndNon2xx()
+    private static string Recorded(string name)
     {
-        var result = LoadResult.FromAb("""
-            Complete requests:      200000
-            Failed requests:        12
-               (Connect: 0, Receive: 4, Length: 8, Exceptions: 0)
-            Non-2xx responses:      3
-            Requests per second:    7433.08 [#/sec] (mean)
-            """);
-        Assert.Equal((200000, 12, 3, 7433.08), (result.Completed, result.Failed, result.Non2xx, result.RequestsPerSecond));
-        Assert.Equal(8, result.RequestsCutOff);
+        var dir = Path.Combine(AppContext.BaseDirectory, "Recorded");
+        var stderr = Path.Combine(dir, name + ".stderr.txt");
+        return File.ReadAllText(Path.Combine(dir, name + ".txt")) + (File.Exists(stderr) ? File.ReadAllText(stderr) : "");
     }
 
     [Fact]
-    public void AbWithoutFailuresCutNoRequestOff()
+    public void AbRunWithoutFailuresPasses()
     {
-        var result = LoadResult.FromAb("""
-            Complete requests:      1000
-            Failed requests:        0
-            Requests per second:    7433.08 [#/sec] (mean)
-            """);
-        Assert.Equal((0, 0), (result.Failed, result.RequestsCutOff));
+        var result = LoadResult.FromAb(Recorded("ab-passed"));
+
+        Assert.Equal((20000L, 0L, 0L, 15550.76, 1.286, 20.0), (result.Completed, result.Failed, result.Non2xx, result.RequestsPerSecond, result.Seconds, result.LongestMs));
+        Assert.Null(result.Aborted);
+        Assert.True(result.Passed);
     }
 
     [Fact]
-    public void AbWithoutASummaryIsAnError()
+    public void AbCountsNon2xxResponses()
     {
-        Assert.Throws<FormatException>(() => LoadResult.FromAb("apr_socket_recv: Connection reset by peer (104)"));
+        var result = LoadResult.FromAb(Recorded("ab-non2xx"));
+
+        Assert.Equal((5000L, 5000L), (result.Completed, result.Non2xx));
+        Assert.False(result.Passed);
     }
 
     [Fact]
-    public void ReadsWrkSocketErrors()
+    public void AbWithRAgainstAKilledServerCountsEveryFailureAndItsBreakdown()
     {
-        var result = LoadResult.FromWrk("""
-              59994 requests in 2.00s, 10.81MB read
-              Socket errors: connect 0, read 5, write 1, timeout 2
-              Non-2xx or 3xx responses: 7
-            Requests/sec:  29933.60
-            """);
-        Assert.Equal((59994, 8, 7, 29933.60), (result.Completed, result.SocketErrors, result.Non2xx, result.RequestsPerSecond));
+        var result = LoadResult.FromAb(Recorded("ab-server-killed"));
+
+        Assert.Null(result.Aborted);
+        Assert.Equal((2000000L, 4951143L, 1978496L), (result.Completed, result.Failed, result.RequestsCutOff));
+        Assert.Equal("Connect: 3, Receive: 1978496, Length: 1978496, Exceptions: 994148", result.FailedBreakdown);
+        Assert.False(result.Passed);
     }
+
+    [Fact]
+    public void AbAbortedByAResetSaysWhyAndHowFarItGot()
+    {
+        var result = LoadResult.FromAb(Recorded("ab-aborted-server-killed"));
+
+        Assert.Equal("apr_socket_recv: Connection reset by peer (104)", result.Aborted);
+        Assert.Equal(17704, result.Completed);
+        Assert.False(result.Passed);
+        Assert.Contains("ABORTED", result.ToString());
+    }
+
+    [Fact]
+    public void AbEndedByItsDefaultTimeoutIsAborted()
+    {
+        var result = LoadResult.FromAb(Recorded("ab-timeout"));
+
+        Assert.Equal("apr_pollset_poll: The timeout specified has expired (70007)", result.Aborted);
+        Assert.Equal(0, result.Completed);
+        Assert.False(result.Passed);
+    }
+
+    [Fact]
+    public void WrkRunWithoutErrorsPasses()
+    {
+        var result = LoadResult.FromWrk(Recorded("wrk-passed"));
+
+        Assert.Equal((194611L, 0L, 0L, 64763.45, 3.0, 6.85), (result.Completed, result.SocketErrors, result.Non2xx, result.RequestsPerSecond, result.Seconds, result.LongestMs));
+        Assert.True(result.Passed);
+    }
+
+    [Fact]
+    public void WrkAgainstAKilledServerCountsSocketErrors()
+    {
+        var result = LoadResult.FromWrk(Recorded("wrk-server-killed"));
+
+        Assert.Equal((123936L, 181L + 247935L), (result.Completed, result.SocketErrors));
+        Assert.Equal(11.69, result.LongestMs);
+        Assert.False(result.Passed);
+    }
+
+    [Fact]
+    public void H2loadRunWithoutFailuresPasses()
+    {
+        var result = LoadResult.FromH2load(Recorded("h2load-passed"));
+
+        Assert.Equal((20000L, 0L, 0L, 55819.46, 0.3583, 6.43), (result.Completed, result.Failed, result.Non2xx, result.RequestsPerSecond, result.Seconds, result.LongestMs));
+        Assert.True(result.Passed);
+    }
+
+    [Fact]
+    public void H2loadAgainstAKilledServerCountsFailedRequests()
+    {
+        var result = LoadResult.FromH2load(Recorded("h2load-server-killed"));
+
+        Assert.Equal((91465L, 1908535L), (result.Completed, result.Failed));
+        Assert.False(result.Passed);
+    }
+
+    [Fact]
+    public void AbTimingsGiveTheRealRequestRate()
+    {
+        var timings = AbTimings.Read(Path.Combine(AppContext.BaseDirectory, "Recorded", "ab-gnuplot.tsv"));
+
+        Assert.Equal(2000, timings.Requests.Count);
+        Assert.Equal(2000, timings.StartedPerSecond().Sum(s => s.Count));
+        Assert.Equal(LoadResult.FromAb(Recorded("ab-gnuplot")).LongestMs, timings.Requests.Max(r => r.TotalMs));
+    }
+
+    [Theory]
+    [InlineData("640.41us", 0.64041)]
+    [InlineData("6.85ms", 6.85)]
+    [InlineData("1.50s", 1500)]
+    [InlineData("2m", 120000)]
+    public void DurationsAsTheToolsPrintThem(string text, double milliseconds) =>
+        Assert.Equal(milliseconds, LoadResult.Milliseconds(text)!.Value, 6);
 }

@@ -1,4 +1,4 @@
-using GracefulUpgrade.UpgradeDemo.Load;
+using GracefulUpgrade.Harness;
 using GracefulUpgrade.UpgradeDemo.Upgrade;
 
 namespace GracefulUpgrade.UpgradeDemo.Output;
@@ -21,7 +21,7 @@ internal sealed record LatencyPhases(IReadOnlyList<(string Name, IReadOnlyList<T
         ]);
     }
 
-    private static List<TimeSpan> Latencies(IEnumerable<Sample> samples) => [.. samples.Select(s => s.Latency).Order()];
+    private static List<TimeSpan> Latencies(IEnumerable<VersionSampler.Sample> samples) => [.. samples.Select(s => s.Latency).Order()];
 
     /// <summary>Nearest-rank percentile of sorted latencies, in milliseconds.</summary>
     public static double? Percentile(IReadOnlyList<TimeSpan> sorted, double percent) =>

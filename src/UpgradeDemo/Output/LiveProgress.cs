@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
-using GracefulUpgrade.UpgradeDemo.Load;
+using GracefulUpgrade.Harness;
 using GracefulUpgrade.UpgradeDemo.Upgrade;
 
 namespace GracefulUpgrade.UpgradeDemo.Output;
@@ -18,16 +18,16 @@ internal sealed class LiveProgress : IAsyncDisposable
     private const int BarWidth = 24;
 
     private readonly Terminal _terminal;
-    private readonly DemoClock _clock;
-    private readonly LoadRun _load;
-    private readonly Sampler _sampler;
+    private readonly RunClock _clock;
+    private readonly LoadGenerator _load;
+    private readonly VersionSampler _sampler;
     private readonly ConcurrentQueue<(TimeSpan At, string Line)> _lines = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private bool _statusShown;
     private TimeSpan _lastLogged = -LogEvery;
 
-    public LiveProgress(Terminal terminal, DemoClock clock, LoadRun load, Sampler sampler)
+    public LiveProgress(Terminal terminal, RunClock clock, LoadGenerator load, VersionSampler sampler)
     {
         _terminal = terminal;
         _clock = clock;
@@ -115,7 +115,7 @@ internal sealed class LiveProgress : IAsyncDisposable
         {
             ab = $"ab < {_load.Requests / 10:N0}/{_load.Requests:N0}";
         }
-        var errors = _sampler.Errors;
+        var errors = _sampler.ErrorCount;
         var errorText = $"{errors:N0} errors";
         var head = $"  {now.TotalSeconds,6:F1} s │ {ab} │ sampler {_sampler.Count:N0} answered, ";
         var load = new StatusLine(head + (errors == 0 ? _terminal.Good(errorText) : _terminal.Bad(errorText)), head + errorText);

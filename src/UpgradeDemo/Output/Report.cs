@@ -1,5 +1,5 @@
 using System.Globalization;
-using GracefulUpgrade.UpgradeDemo.Load;
+using GracefulUpgrade.Harness;
 using GracefulUpgrade.UpgradeDemo.Upgrade;
 
 namespace GracefulUpgrade.UpgradeDemo.Output;
@@ -14,12 +14,13 @@ internal sealed class Report(DemoOutcome outcome, Terminal terminal)
         output.WriteLine();
         output.WriteLine(terminal.Bold($"══ Upgrade {outcome.OldVersion} → {outcome.NewVersion} under load ══"));
         output.WriteLine($"Load: {outcome.LoadCommand}");
-        Row(output, "completed requests", $"{ab.Complete:N0}");
+        Row(output, "completed requests", $"{ab.Completed:N0}");
         Row(output, "failed requests", $"{ab.Failed:N0}" + (ab.FailedBreakdown.Length > 0 ? $"   ({ab.FailedBreakdown})" : ""));
         Row(output, "non-2xx responses", $"{ab.Non2xx:N0}");
         if (ab.Aborted is null)
         {
             Row(output, "throughput", $"{ab.RequestsPerSecond:N0} req/s over {ab.Seconds:F2} s");
+            Row(output, "longest request", $"{ab.LongestMs:N0} ms   (ab's default 30 s timeout; a stall past it would end the run)");
         }
 
         output.WriteLine();
@@ -30,9 +31,9 @@ internal sealed class Report(DemoOutcome outcome, Terminal terminal)
         }
         Row(output, "handover", Seconds(upgrade.Handover) + $"   from dpkg -i to {outcome.OldVersion} stopped");
         Row(output, $"{outcome.NewVersion} ready in", Seconds(upgrade.NewStartToReady) + "   from its start to READY=1");
-        if (upgrade.DrainMilliseconds is { } drain)
+        if (upgrade.Drain is { } drain)
         {
-            Row(output, $"{outcome.OldVersion} drained in", $"{drain} ms");
+            Row(output, $"{outcome.OldVersion} drained in", $"{drain.TotalMilliseconds:F0} ms   from its listener closed to its last connection closed");
         }
         if (outcome.LoadFinished < (upgrade[UpgradeStep.OldStopped] ?? TimeSpan.MaxValue))
         {
@@ -60,7 +61,7 @@ internal sealed class Report(DemoOutcome outcome, Terminal terminal)
         output.WriteLine();
         if (outcome.Passed)
         {
-            output.WriteLine(terminal.Good($"PASS: {ab.Complete:N0} requests, 0 failed, 0 non-2xx while {outcome.OldVersion} was replaced by {outcome.NewVersion}"));
+            output.WriteLine(terminal.Good($"PASS: {ab.Completed:N0} requests, 0 failed, 0 non-2xx while {outcome.OldVersion} was replaced by {outcome.NewVersion}"));
         }
         else
         {

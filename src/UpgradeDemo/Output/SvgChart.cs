@@ -1,3 +1,4 @@
+using GracefulUpgrade.Harness;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -6,16 +7,16 @@ using GracefulUpgrade.UpgradeDemo.Upgrade;
 namespace GracefulUpgrade.UpgradeDemo.Output;
 
 /// <summary>
-/// The run as a picture, plain SVG written by hand: the sampler's responses per second, stacked
-/// by the version that answered, over a strip of each version's share; the handover shaded and
-/// its steps marked.
+/// The run as a picture, plain SVG written by hand: ab's requests per second, each second split
+/// by the versions' shares that the sampler saw, over a strip of the sampler's shares at a finer
+/// step; the handover shaded and its steps marked.
 /// </summary>
 internal sealed class SvgChart(DemoOutcome outcome)
 {
     private const double Width = 1000, Height = 556;
     private const double Left = 78, Right = Width - 28, Top = 136, Bottom = 440, StripTop = 452, StripBottom = 474;
     private const string Font = "font-family=\"'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif\"";
-    private const string ErrorColour = "#D62728", Ink = "#1A1A1A", Muted = "#666666";
+    private const string ErrorColour = "#D62728", Ink = "#1A1A1A", Muted = "#666666", Unattributed = "#C8C8C8";
 
     private readonly StringBuilder _svg = new();
     private readonly ChartSeries _series = ChartSeries.Of(outcome);
@@ -31,7 +32,7 @@ internal sealed class SvgChart(DemoOutcome outcome)
     {
         _xMax = _series.End.TotalSeconds;
         // Headroom above the highest stack for the step labels.
-        _yMax = NiceCeiling(Enumerable.Range(0, _series.Count).Select(_series.Total).DefaultIfEmpty(1).Max() * 1.35);
+        _yMax = NiceCeiling(_series.Rates.Select(r => r.Total).DefaultIfEmpty(1).Max() * 1.35);
 
         Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" {Font}>");
         Append($"<rect width=\"{Width}\" height=\"{Height}\" rx=\"12\" fill=\"#FFFFFF\" stroke=\"#E4E4E4\"/>");
@@ -58,26 +59,36 @@ internal sealed class SvgChart(DemoOutcome outcome)
         var verdict = outcome.Passed ? "no request lost" : $"{ab.Failed + ab.Non2xx + outcome.SamplerErrors:N0} requests failed";
         Text(Left, 42, $"Upgrade {outcome.OldVersion} → {outcome.NewVersion} under load: {verdict}", 22, Ink, weight: "bold");
         var handover = outcome.Upgrade.Handover is { } h ? $" · handover {h.TotalSeconds:F2} s" : "";
-        Text(Left, 68, $"{outcome.LoadCommand} · {ab.Complete:N0} completed, {ab.Failed:N0} failed, {ab.Non2xx:N0} non-2xx{handover}", 13, "#555555");
+        var longest = ab.LongestMs is { } ms ? $", longest request {ms:N0} ms" : "";
+        Text(Left, 64, outcome.LoadCommand, 13, "#555555");
+        Text(Left, 82, $"{ab.Completed:N0} completed, {ab.Failed:N0} failed, {ab.Non2xx:N0} non-2xx{longest}{handover}", 13, "#555555");
 
         var x = Left;
-        foreach (var line in _series.Lines)
+        foreach (var version in _series.Versions)
         {
-            var label = line.Version + (line.Version == outcome.OldVersion ? " (old)" : line.Version == outcome.NewVersion ? " (new)" : " (not ours)");
-            Append($"<rect x=\"{F(x)}\" y=\"88\" width=\"16\" height=\"11\" rx=\"2\" fill=\"{Colour(line.Version)}\"/>");
-            Text(x + 22, 98, label, 13, "#333333");
+            var label = version + (version == outcome.OldVersion ? " (old)" : version == outcome.NewVersion ? " (new)" : " (not ours)");
+            Append($"<rect x=\"{F(x)}\" y=\"95\" width=\"16\" height=\"11\" rx=\"2\" fill=\"{Colour(version)}\"/>");
+            Text(x + 22, 105, label, 13, "#333333");
             x += 22 + TextWidth(label, 13) + 22;
         }
+        if (_series.Rates.Any(r => r.Unattributed > 0.5))
+        {
+            const string unknown = "no sampler answer that second";
+            Append($"<rect x=\"{F(x)}\" y=\"95\" width=\"16\" height=\"11\" rx=\"2\" fill=\"{Unattributed}\"/>");
+            Text(x + 22, 105, unknown, 13, "#333333");
+            x += 22 + TextWidth(unknown, 13) + 22;
+        }
         const string band = "handover: dpkg -i until the old version stopped";
-        Append($"<rect x=\"{F(x)}\" y=\"88\" width=\"16\" height=\"11\" fill=\"#F5C542\" fill-opacity=\"0.35\" stroke=\"#D9A400\" stroke-width=\"0.8\"/>");
-        Text(x + 22, 98, band, 13, "#333333");
+        Append($"<rect x=\"{F(x)}\" y=\"95\" width=\"16\" height=\"11\" fill=\"#F5C542\" fill-opacity=\"0.35\" stroke=\"#D9A400\" stroke-width=\"0.8\"/>");
+        Text(x + 22, 105, band, 13, "#333333");
         x += 22 + TextWidth(band, 13) + 22;
         if (outcome.SamplerErrors > 0)
         {
-            Append($"<path d=\"M{F(x + 8)},88 l6,11 h-12 z\" fill=\"{ErrorColour}\"/>");
-            Text(x + 22, 98, $"errors ({outcome.SamplerErrors:N0})", 13, "#333333");
+            Append($"<path d=\"M{F(x + 8)},95 l6,11 h-12 z\" fill=\"{ErrorColour}\"/>");
+            Text(x + 22, 105, $"errors ({outcome.SamplerErrors:N0})", 13, "#333333");
         }
-        Text(Right, 122, $"sampler: {outcome.SamplerDescription}; {_series.Bucket.TotalMilliseconds:F0} ms buckets", 11, "#999999", anchor: "end");
+        Text(Left, 125, "Bar height: ab's requests per second (ab -g, whole seconds); colours: each version's share of the sampler's responses in that second.",
+            11, "#777777");
     }
 
     private void HandoverBand()
@@ -99,44 +110,49 @@ internal sealed class SvgChart(DemoOutcome outcome)
             Append($"<line x1=\"{Left}\" x2=\"{Right}\" y1=\"{F(Y(y))}\" y2=\"{F(Y(y))}\" stroke=\"{(y == 0 ? "#777777" : "#EBEBEB")}\"/>");
             Text(Left - 8, Y(y) + 4, y.ToString("N0", CultureInfo.InvariantCulture), 12, Muted, anchor: "end");
         }
-        Append($"<text transform=\"translate(26 {F((Top + Bottom) / 2)}) rotate(-90)\" font-size=\"13\" fill=\"#444444\" text-anchor=\"middle\">responses per second</text>");
+        Append($"<text transform=\"translate(26 {F((Top + Bottom) / 2)}) rotate(-90)\" font-size=\"13\" fill=\"#444444\" text-anchor=\"middle\">ab requests per second</text>");
     }
 
-    /// <summary>One band per version, each on top of the ones before: the total is the sampler's rate.</summary>
+    /// <summary>One bar per second of ab's load, its height ab's rate, split by version: old at the bottom.</summary>
     private void Stack()
     {
-        var below = new double[_series.Count];
-        foreach (var line in _series.Lines)
+        Append("<g shape-rendering=\"crispEdges\">");
+        foreach (var bar in _series.Rates)
         {
-            var top = below.Zip(line.Rates, (b, r) => b + r).ToArray();
-            // Only where this version answered (and a bucket either side), not as a line along the others.
-            var first = Math.Max(Array.FindIndex(line.Rates, r => r > 0) - 1, 0);
-            var last = Math.Min(Array.FindLastIndex(line.Rates, r => r > 0) + 1, _series.Count - 1);
-            var span = Enumerable.Range(first, last - first + 1).ToList();
-            var upper = span.Select(i => $"{F(Xb(i))},{F(Y(top[i]))}").ToList();
-            var lower = span.AsEnumerable().Reverse().Select(i => $"{F(Xb(i))},{F(Y(below[i]))}");
-            Append($"<polygon points=\"{string.Join(' ', upper.Concat(lower))}\" fill=\"{Colour(line.Version)}\" fill-opacity=\"0.82\"/>");
-            Append($"<polyline points=\"{string.Join(' ', upper)}\" fill=\"none\" stroke=\"{Colour(line.Version, dark: true)}\" stroke-width=\"1\" stroke-linejoin=\"round\"/>");
-            below = top;
+            var (x1, x2) = (X(bar.From.TotalSeconds), X(bar.To.TotalSeconds));
+            var below = 0.0;
+            foreach (var (version, rate) in _series.Versions.Where(bar.ByVersion.ContainsKey).Select(v => (v, bar.ByVersion[v]))
+                .Append(("", bar.Unattributed)))
+            {
+                if (rate <= 0)
+                {
+                    continue;
+                }
+                var fill = version.Length == 0 ? Unattributed : Colour(version);
+                Append($"<rect x=\"{F(x1)}\" y=\"{F(Y(below + rate))}\" width=\"{F(Math.Max(x2 - x1 - 1, 0.5))}\" height=\"{F(Y(below) - Y(below + rate))}\" fill=\"{fill}\" fill-opacity=\"0.85\"/>");
+                below += rate;
+            }
         }
+        Append("</g>");
     }
 
-    /// <summary>Each bucket's responses split by version, as shares of 100%: who answered, at a glance.</summary>
+    /// <summary>The sampler's responses per bucket split by version, as shares of 100%: who answered, at a glance.</summary>
     private void ShareStrip()
     {
-        Text(Left - 8, (StripTop + StripBottom) / 2 + 4, "share", 12, Muted, anchor: "end");
-        var width = (Right - Left) / _series.Count;
+        Text(Left - 8, (StripTop + StripBottom) / 2 + 4, "sampler", 12, Muted, anchor: "end");
+        var width = X(_series.ShareBucket.TotalSeconds) - Left;
         // Grey where no sampler response came back within a bucket (all still waiting in the queue).
         Append($"<rect x=\"{Left}\" y=\"{StripTop}\" width=\"{Right - Left}\" height=\"{StripBottom - StripTop}\" fill=\"#E9E9E9\"/>");
         Append("<g shape-rendering=\"crispEdges\">");
-        for (int i = 0; i < _series.Count; i++)
+        for (int i = 0; i < _series.ShareCount; i++)
         {
-            var total = _series.Total(i);
+            var counts = _series.Shares[i];
+            var total = (double)counts.Values.Sum();
             var y = (double)StripTop;
-            foreach (var line in _series.Lines.Where(l => l.Rates[i] > 0))
+            foreach (var version in _series.Versions.Where(counts.ContainsKey))
             {
-                var height = line.Rates[i] / total * (StripBottom - StripTop);
-                Append($"<rect x=\"{F(Left + i * width)}\" y=\"{F(y)}\" width=\"{F(width + 0.3)}\" height=\"{F(height)}\" fill=\"{Colour(line.Version)}\"/>");
+                var height = counts[version] / total * (StripBottom - StripTop);
+                Append($"<rect x=\"{F(Left + i * width)}\" y=\"{F(y)}\" width=\"{F(width + 0.3)}\" height=\"{F(height)}\" fill=\"{Colour(version)}\"/>");
                 y += height;
             }
         }
@@ -153,7 +169,7 @@ internal sealed class SvgChart(DemoOutcome outcome)
             Text(X(x), StripBottom + 20, x.ToString(step < 1 ? "0.0" : "0", CultureInfo.InvariantCulture), 12, Muted, anchor: "middle");
         }
         Text((Left + Right) / 2, StripBottom + 42, "seconds since the load started", 13, "#444444", anchor: "middle");
-        Text(Left, Height - 12, $"{outcome.Upgrade.Steps.Count} steps timed from the box's journal; responses from the sampler beside ab", 11, "#999999");
+        Text(Left, Height - 12, $"{outcome.Upgrade.Steps.Count} steps timed from the box's journal; sampler ({outcome.SamplerDescription}) beside ab, strip in {_series.ShareBucket.TotalMilliseconds:F0} ms buckets", 11, "#999999");
     }
 
     private void Errors()
@@ -205,7 +221,7 @@ internal sealed class SvgChart(DemoOutcome outcome)
     private double X(double seconds) => Left + seconds / _xMax * (Right - Left);
 
     /// <summary>The middle of a bucket.</summary>
-    private double Xb(int bucket) => X((bucket + 0.5) * _series.Bucket.TotalSeconds);
+    private double Xb(int bucket) => X((bucket + 0.5) * _series.ShareBucket.TotalSeconds);
 
     private double Y(double rate) => Bottom - rate / _yMax * (Bottom - Top);
 

@@ -1,64 +1,51 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
-using GracefulUpgrade.UpgradeDemo.Box;
+using GracefulUpgrade.Harness;
 
 namespace GracefulUpgrade.UpgradeDemo.Upgrade;
 
 /// <summary>
-/// Reads the upgrade's steps off journal entries: systemd's own lines about each instance
-/// ("Starting", "Started", "Stopped", "Deactivated successfully") and the service's events
-/// (src/Service/Logging/Log.cs: "listening on", "Self-check passed", "Drain started", "Drain finished").
+/// Reads the upgrade's steps off journal entries by structured data only: systemd's own entries
+/// about each instance by MESSAGE_ID (start job begun, start job finished, stop job finished,
+/// unit succeeded) and the service's events by id (src/Service/Logging/Log.cs, as ServiceEvent).
+/// Rewording a message changes nothing here.
 /// </summary>
-internal sealed partial class StepDetector(string oldVersion, string newVersion)
+internal sealed class StepDetector(string oldVersion, string newVersion)
 {
     private readonly string _oldUnit = SystemdBox.Instance(oldVersion);
     private readonly string _newUnit = SystemdBox.Instance(newVersion);
 
     public StepRecord? Detect(JournalEntry entry, TimeSpan at)
     {
-        var message = entry.Message;
         if (entry.Unit == _newUnit)
         {
-            if (entry.FromSystemd && message.StartsWith("Starting ", StringComparison.Ordinal))
+            if (entry.FromSystemd && entry.MessageId == SystemdMessage.StartJobBegun)
             {
                 return new(UpgradeStep.NewStarting, at, $"systemd starts {newVersion}");
             }
-            // Kestrel's "Now listening on:" for the shared port comes first, then the private
-            // self-check port's: the first one seen is the moment the new version joins the port.
-            if (!entry.FromSystemd && message.Contains("listening on", StringComparison.Ordinal))
+            if (entry.Event == ServiceEvent.Listening)
             {
                 return new(UpgradeStep.NewListening, at, $"{newVersion} listening on the shared port (SO_REUSEPORT)");
             }
-            if (message.Contains("Self-check passed", StringComparison.Ordinal)
-                || (entry.FromSystemd && message.StartsWith("Started ", StringComparison.Ordinal)))
+            if (entry.Event == ServiceEvent.SelfCheckPassed
+                || (entry.FromSystemd && entry.MessageId == SystemdMessage.StartJobFinished && entry.JobResult == "done"))
             {
                 return new(UpgradeStep.NewReady, at, $"{newVersion} ready: self-check passed, READY=1");
             }
         }
         else if (entry.Unit == _oldUnit)
         {
-            if (message.Contains("Drain started", StringComparison.Ordinal))
+            if (entry.Event == ServiceEvent.ListenerClosed)
             {
                 return new(UpgradeStep.OldDraining, at, $"{oldVersion} draining: listener closed, queued connections move to {newVersion}");
             }
-            if (DrainFinished().Match(message) is { Success: true } drained)
+            if (entry.Event == ServiceEvent.DrainFinished)
             {
-                return new(UpgradeStep.OldDrained, at, $"{oldVersion} drain finished in {drained.Groups[1].Value} ms");
+                return new(UpgradeStep.OldDrained, at, $"{oldVersion} drain finished: every connection closed");
             }
-            if (entry.FromSystemd && (message.StartsWith("Stopped ", StringComparison.Ordinal)
-                || message.Contains("Deactivated successfully", StringComparison.Ordinal)))
+            if (entry.FromSystemd && entry.MessageId is SystemdMessage.StopJobFinished or SystemdMessage.UnitSucceeded)
             {
                 return new(UpgradeStep.OldStopped, at, $"{oldVersion} stopped");
             }
         }
         return null;
     }
-
-    public static long? DrainMilliseconds(StepRecord record) =>
-        record.Step == UpgradeStep.OldDrained && DrainFinished().Match(record.Text) is { Success: true } match
-            ? long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)
-            : null;
-
-    [GeneratedRegex(@"[Dd]rain finished in (\d+) ms")]
-    private static partial Regex DrainFinished();
 }

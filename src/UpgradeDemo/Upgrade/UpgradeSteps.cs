@@ -1,4 +1,4 @@
-using GracefulUpgrade.UpgradeDemo.Box;
+using GracefulUpgrade.Harness;
 
 namespace GracefulUpgrade.UpgradeDemo.Upgrade;
 
@@ -7,7 +7,7 @@ namespace GracefulUpgrade.UpgradeDemo.Upgrade;
 /// to time each step of the handover it sets off (the package's postinst starts the new
 /// instance, waits for it to be ready, then stops the old one, which drains).
 /// </summary>
-internal sealed class UpgradeSteps(SystemdBox box, DemoClock clock, UpgradeTimeline timeline, Action<StepRecord> onStep)
+internal sealed class UpgradeSteps(SystemdBox box, RunClock clock, UpgradeTimeline timeline, Action<StepRecord> onStep)
 {
     // dpkg returns once the old instance is stopped; its journal lines can trail by a moment.
     private static readonly TimeSpan JournalLag = TimeSpan.FromSeconds(10);
@@ -44,7 +44,6 @@ internal sealed class UpgradeSteps(SystemdBox box, DemoClock clock, UpgradeTimel
                 var at = clock.FromUnixMicroseconds(entry.RealtimeMicroseconds);
                 if (at >= since - TimeSpan.FromMilliseconds(50) && detector.Detect(entry, at) is { } step)
                 {
-                    timeline.DrainMilliseconds ??= StepDetector.DrainMilliseconds(step);
                     Record(step);
                 }
             }

@@ -14,7 +14,8 @@ internal sealed class UpgradeTimeline(string oldVersion, string newVersion)
 
     public string DpkgOutput { get; set; } = "";
 
-    public long? DrainMilliseconds { get; set; }
+    /// <summary>From the old instance's listener closed to its last connection closed, both as its journal stamps them.</summary>
+    public TimeSpan? Drain => this[UpgradeStep.OldDrained] - this[UpgradeStep.OldDraining];
 
     public Task OldStopped => _oldStopped.Task;
 

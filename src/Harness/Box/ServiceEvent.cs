@@ -1,0 +1,21 @@
+namespace GracefulUpgrade.Harness;
+
+/// <summary>
+/// The service's log events by their fixed ids, as src/Service/Logging/Log.cs defines them
+/// (a unit test, EventIdsTests, holds the two together). Steps are found by these ids, never
+/// by a message's wording.
+/// </summary>
+public enum ServiceEvent
+{
+    Listening = 1,
+    SelfCheckPassed = 2,
+    SelfCheckRetry = 3,
+    Ready = 4,
+    ListenerClosed = 10,
+    ConnectionsRemaining = 11,
+    DrainFinished = 12,
+    DrainWindowEnded = 13,
+    Stopped = 14,
+    ShutdownDeadlineReached = 15,
+    StartupFailed = 20,
+}

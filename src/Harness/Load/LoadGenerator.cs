@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace GracefulUpgrade.Harness;
+
+/// <summary>
+/// ab, wrk or h2load running in the background against 127.0.0.1, the way an operator runs
+/// them. ab runs as the original experiment does, with its default 30 s timeout: a request
+/// stalled longer ends the run, and the result says so (<see cref="LoadResult.Aborted"/>).
+/// </summary>
+public sealed partial class LoadGenerator : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly RunClock _clock;
+    private readonly StringBuilder _output = new();
+    private readonly Task _readers;
+    private readonly List<(TimeSpan At, long Completed)> _marks = [];
+
+    private LoadGenerator(string tool, string arguments, long? requests, RunClock clock)
+    {
+        Tool = tool;
+        Description = $"{tool} {arguments}";
+        Requests = requests;
+        _clock = clock;
+        Started = clock.Now;
+        // Each tool needs a descriptor per connection: raise the soft limit as far as allowed.
+        _process = Cli.Start("/bin/sh", ["-c", $"ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec {Description}"]);
+        _readers = Task.WhenAll(PumpAsync(_process.StandardOutput), PumpAsync(_process.StandardError));
+    }
+
+    public string Tool { get; }
+
+    /// <summary>The command line, e.g. "ab -r -c 1000 -n 200000 http://127.0.0.1:8080/".</summary>
+    public string Description { get; }
+
+    public long? Requests { get; }
+
+    public TimeSpan Started { get; }
+
+    public TimeSpan? Finished { get; private set; }
+
+    /// <summary>
+    /// ab -r -c C -n N [-k] [-g FILE]: no keep-alive unless asked, so every request is a new
+    /// connection that SO_REUSEPORT hands to one of the listeners; -r counts a receive error as
+    /// a failed request instead of ending the run. No -s: ab's own 30 s timeout stays.
+    /// </summary>
+    public static LoadGenerator StartAb(int port, int concurrency, int requests, bool keepAlive = false, string path = "/",
+        string? timingsFile = null, RunClock? clock = null) =>
+        new("ab", $"-r {(keepAlive ? "-k " : "")}{(timingsFile is null ? "" : $"-g {timingsFile} ")}-c {concurrency} -n {requests} http://127.0.0.1:{port}{path}",
+            requests, clock ?? new RunClock());
+
+    /// <summary>wrk keeps every connection alive for its whole run.</summary>
+    public static LoadGenerator StartWrk(int port, int connections, TimeSpan duration, RunClock? clock = null) =>
+        new("wrk", $"-t 2 -c {connections} -d {(int)duration.TotalSeconds}s --latency http://127.0.0.1:{port}/", null, clock ?? new RunClock());
+
+    /// <summary>h2load over HTTP/1.1, keep-alive, C clients sharing N requests.</summary>
+    public static LoadGenerator StartH2load(int port, int clients, int requests, RunClock? clock = null) =>
+        new("h2load", $"--h1 -c {clients} -n {requests} http://127.0.0.1:{port}/", requests, clock ?? new RunClock());
+
+    /// <summary>ab's progress lines ("Completed N requests", every 10%), each with when it came.</summary>
+    public IReadOnlyList<(TimeSpan At, long Completed)> Marks
+    {
+        get
+        {
+            lock (_marks)
+            {
+                return [.. _marks];
+            }
+        }
+    }
+
+    /// <summary>Requests ab reports done so far.</summary>
+    public long Progress => Marks is [.., var last] ? last.Completed : 0;
+
+    public bool HasExited => _process.HasExited;
+
+    public async Task WaitForProgressAsync(long completed, TimeSpan timeout, CancellationToken cancel = default)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (Progress < completed)
+        {
+            if (_process.HasExited)
+            {
+                throw new HarnessException($"{Description} exited before {completed} requests:\n{Output}");
+            }
+            if (deadline.Elapsed > timeout)
+            {
+                throw new TimeoutException($"{Description} did not reach {completed} requests within {timeout}:\n{Output}");
+            }
+            await Task.Delay(10, cancel);
+        }
+    }
+
+    public async Task<LoadResult> WaitForResultAsync(TimeSpan timeout, CancellationToken cancel = default)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Cli.Stop(_process);
+            cancel.ThrowIfCancellationRequested();
+            throw new TimeoutException($"{Description} did not finish within {timeout}:\n{Output}");
+        }
+        Finished ??= _clock.Now;
+        await _readers;
+        return LoadResult.Parse(Tool, Output);
+    }
+
+    /// <summary>stdout and stderr, line by line as they came.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    private async Task PumpAsync(StreamReader reader)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+            if (AbProgress().Match(line) is { Success: true } match)
+            {
+                lock (_marks)
+                {
+                    _marks.Add((_clock.Now, long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)));
+                }
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cli.StopAsync(_process);
+        await _readers.WaitAsync(TimeSpan.FromSeconds(10));
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"^Completed (\d+) requests")]
+    private static partial Regex AbProgress();
+}
