@@ -2,7 +2,7 @@ namespace GracefulUpgrade.Harness;
 
 /// <summary>
 /// The service's log events by their fixed ids, as src/Service/Logging/Log.cs defines them
-/// (a unit test, EventIdsTests, holds the two together). Steps are found by these ids, never
+/// (a unit test, ServiceEventTests, holds the two together). Steps are found by these ids, never
 /// by a message's wording.
 /// </summary>
 public enum ServiceEvent
@@ -17,5 +17,6 @@ public enum ServiceEvent
     DrainWindowEnded = 13,
     Stopped = 14,
     ShutdownDeadlineReached = 15,
+    IncompleteRequestsAborted = 16,
     StartupFailed = 20,
 }
