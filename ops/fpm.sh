@@ -54,9 +54,11 @@ fi
 # rename, and a running old instance keeps its own inode.
 doc=$tree/usr/share/doc/$NAME
 install -D -m 0755 "$binary" "$tree/usr/lib/$NAME/$NAME"
+install -D -m 0755 "$root/ops/package/reload" "$tree/usr/lib/$NAME/reload"
 install -D -m 0644 "$root/ops/systemd/$NAME@.service" "$tree/lib/systemd/system/$NAME@.service"
 install -D -m 0644 "$root/ops/package/sysctl.conf" "$tree/usr/lib/sysctl.d/$NAME.conf"
 install -D -m 0644 "$root/ops/package/config.json" "$tree/etc/$NAME/config.json"
+install -D -m 0644 "$root/ops/package/needrestart.conf" "$tree/etc/needrestart/conf.d/$NAME.conf"
 install -D -m 0644 "$root/ops/package/copyright" "$doc/copyright"
 install -D -m 0644 "$root/ops/package/lintian-overrides" "$tree/usr/share/lintian/overrides/$NAME"
 # Native versions (no "-revision") have changelog.gz, others changelog.Debian.gz.
@@ -73,11 +75,11 @@ done
 
 libc=$(objdump -T "$binary" | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -n1)
 depends=("libc6 (>= ${libc#GLIBC_})" "adduser")
-conffiles=("/etc/$NAME/config.json")
+conffiles=("/etc/$NAME/config.json" "/etc/needrestart/conf.d/$NAME.conf")
 
 # Normalise everything that would make two builds differ.
 find "$tree" -type d -exec chmod 0755 {} +
-find "$tree" -type f ! -path "*/usr/lib/$NAME/$NAME" -exec chmod 0644 {} +
+find "$tree" -type f ! -path "*/usr/lib/$NAME/$NAME" ! -path "*/usr/lib/$NAME/reload" -exec chmod 0644 {} +
 find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 if command -v fpm >/dev/null; then

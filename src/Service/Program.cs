@@ -10,6 +10,7 @@ try
     builder.AddSharedPortListener();
     builder.AddSystemdIntegration();
     builder.AddReadinessAndDrain();
+    builder.AddReloadInPlace();
 
     var app = builder.Build();
 

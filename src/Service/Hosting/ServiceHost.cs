@@ -134,6 +134,30 @@ public static class ServiceHost
         return builder;
     }
 
+    /// <summary>
+    /// systemctl reload: SIGHUP makes the main process start a fresh process of the same binary
+    /// in the same unit and hand the port and the main-process role over to it once it is ready
+    /// (Lifetime/ReloadCoordinator.cs; a process started that way runs SuccessorHandshake too).
+    /// Every sd_notify message goes through MainProcessNotifier, which knows which of the two
+    /// processes may speak for the unit.
+    /// </summary>
+    public static WebApplicationBuilder AddReloadInPlace(this WebApplicationBuilder builder)
+    {
+        var predecessor = SuccessorHandshake.PredecessorFromEnvironment();
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(new MainProcessNotifier(new SystemdNotifier(), isSuccessor: predecessor is not null));
+        // Registered last, so SystemdLifetime's READY=1 and STOPPING=1 go through it too.
+        services.AddSingleton<ISystemdNotifier>(provider => provider.GetRequiredService<MainProcessNotifier>());
+        services.AddSingleton<ReloadCoordinator>();
+        services.AddHostedService(provider => provider.GetRequiredService<ReloadCoordinator>());
+        if (predecessor is { } pid)
+        {
+            services.AddHostedService(provider => ActivatorUtilities.CreateInstance<SuccessorHandshake>(provider, pid));
+        }
+        return builder;
+    }
+
     /// <summary>Starts, waits for SIGTERM, and stops; start-up failures become exit codes.</summary>
     public static async Task<int> RunServiceAsync(this WebApplication app)
     {

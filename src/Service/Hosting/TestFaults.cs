@@ -7,12 +7,14 @@ namespace GracefulUpgrade.Service.Hosting;
 ///   exit       exits with status 1 before doing anything;
 ///   hang       never finishes starting (past the unit's TimeoutStartSec);
 ///   selfcheck  answers GET /healthz with 500, so the start-up self-check never passes.
+/// A process started by a reload inherits its predecessor's environment, so for it the fault
+/// can also come from a file (FaultFile), written after the predecessor started.
 /// </summary>
 internal static class TestFaults
 {
     public static WebApplicationBuilder AddTestFaults(this WebApplicationBuilder builder)
     {
-        switch (Environment.GetEnvironmentVariable("GUE_TEST_FAULT"))
+        switch (Environment.GetEnvironmentVariable("GUE_TEST_FAULT") ?? FromFile())
         {
             case "exit":
                 Console.Error.WriteLine("GUE_TEST_FAULT=exit: exiting at start");
@@ -27,6 +29,12 @@ internal static class TestFaults
         }
         return builder;
     }
+
+    // GUE_TEST_FAULT_FILE moves it for tests that run the binary outside a box.
+    private static string FaultFile =>
+        Environment.GetEnvironmentVariable("GUE_TEST_FAULT_FILE") ?? "/etc/graceful-upgrade-example/test-fault";
+
+    private static string? FromFile() => File.Exists(FaultFile) ? File.ReadAllText(FaultFile).Trim() : null;
 
     private sealed class Hang : IHostedService
     {

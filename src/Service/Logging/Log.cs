@@ -45,4 +45,36 @@ internal static partial class Log
 
     [LoggerMessage(20, LogLevel.Critical, "{Message}")]
     public static partial void StartupFailed(ILogger logger, string message);
+    [LoggerMessage(30, LogLevel.Information, "Reload requested: pid {Pid} started successor pid {SuccessorPid} ({Binary}); it serves once it has passed its self-check")]
+    public static partial void ReloadRequested(ILogger logger, int pid, int successorPid, string binary);
+
+    [LoggerMessage(31, LogLevel.Information, "Reload: successor pid {SuccessorPid} ready after {ElapsedMs} ms and made the main process; pid {Pid} now drains")]
+    public static partial void SuccessorReady(ILogger logger, int successorPid, long elapsedMs, int pid);
+
+    [LoggerMessage(32, LogLevel.Information, "Reload: old pid {Pid} drained and stopped {ElapsedMs} ms after the handover")]
+    public static partial void PredecessorDrained(ILogger logger, int pid, long elapsedMs);
+
+    [LoggerMessage(33, LogLevel.Error, "Reload failed: {Cause}; pid {Pid} keeps serving")]
+    public static partial void ReloadFailed(ILogger logger, int pid, string cause);
+
+    [LoggerMessage(34, LogLevel.Warning, "Reload request ignored: pid {Pid} is not idle and serving (reload phase {Phase})")]
+    public static partial void ReloadIgnored(ILogger logger, int pid, string phase);
+
+    [LoggerMessage(35, LogLevel.Warning, "Ready signal of successor pid {SuccessorPid} ignored (reload phase {Phase})")]
+    public static partial void SuccessorReadyIgnored(ILogger logger, int successorPid, string phase);
+
+    [LoggerMessage(36, LogLevel.Warning, "Stopping during a reload: successor pid {SuccessorPid} had not taken over and is stopped too")]
+    public static partial void StoppingStartingSuccessor(ILogger logger, int successorPid);
+
+    [LoggerMessage(37, LogLevel.Information, "Pid {Pid} is the main process now, taking over from pid {PredecessorPid}")]
+    public static partial void TookOver(ILogger logger, int pid, int predecessorPid);
+
+    [LoggerMessage(38, LogLevel.Critical, "Predecessor pid {PredecessorPid} is gone before this process could take over from it; stopping")]
+    public static partial void PredecessorGone(ILogger logger, int predecessorPid);
+
+    [LoggerMessage(39, LogLevel.Information, "Waited {ElapsedMs} ms for predecessor pid {PredecessorPid} to finish draining before exiting")]
+    public static partial void WaitedForPredecessor(ILogger logger, int predecessorPid, long elapsedMs);
+
+    [LoggerMessage(40, LogLevel.Error, "Successor pid {SuccessorPid} {Exit} after it had become the main process, while this process was draining")]
+    public static partial void SuccessorExitedAfterTakeover(ILogger logger, int successorPid, string exit);
 }
