@@ -62,6 +62,27 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
     }
 
     [Fact]
+    public async Task ReinstallWithAnInvalidConffileFailsLeavingTheProcessAndConfigureAllAppliesTheFix()
+    {
+        await using var box = await StartWithAsync("reload-configure", V1);
+        var before = await box.PropertyAsync(V1, "MainPID");
+        await BoxConfig.SetAsync(box, "Backlog", "1");
+
+        var failed = await box.DpkgInstallAsync(packages[V1]);
+
+        Assert.NotEqual(0, failed.ExitCode);
+        Assert.Contains("Service.Backlog", failed.Error); // the journal lines the postinst prints
+        Assert.Equal(before, await box.PropertyAsync(V1, "MainPID"));
+        Assert.Equal(before, await ServingPidAsync(box));
+
+        await BoxConfig.SetAsync(box, "Backlog", "4096");
+        (await box.ExecAsync("dpkg", "--configure", "-a")).EnsureSuccess("dpkg --configure -a after the fix");
+        Assert.NotEqual(before, await box.PropertyAsync(V1, "MainPID"));
+        await BoxAssert.OnlyInstanceAsync(box, V1);
+        Assert.Contains("ii  graceful-upgrade-example", (await box.ExecAsync("dpkg", "-l", SystemdBox.Unit)).Output);
+    }
+
+    [Fact]
     public async Task ReloadUnderWrkKeepAliveLoadHasNoSocketError()
     {
         await using var box = await StartWithAsync("reload-wrk", V1);
@@ -205,6 +226,9 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
         LoadScenario.AssertNothingLost(outcome);
         await BoxAssert.OnlyInstanceAsync(box, V2);
         Assert.Equal("", (await ProcessesAsync(box, V1)).Trim());
+        // The stop reached the new main process, which waited for the old one's drain: nothing
+        // was left for systemd to kill.
+        Assert.DoesNotContain("SIGKILL", await box.JournalAsync(V1));
     }
 
     private async Task<SystemdBox> StartWithAsync(string purpose, string version)
