@@ -20,6 +20,8 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
 
     // Structured events (src/Service/Logging/Log.cs), as the journal line shows them.
     private const string Listening = "StartupSelfCheck[1]", DrainStarted = "ConnectionDrainer[10]", Stopped = "ConnectionDrainer[14]";
+    // Kestrel's "Now listening on", logged once its sockets are bound, before the self-check.
+    private const string KestrelListening = "Microsoft.Hosting.Lifetime[14]";
     private const string ReloadRequested = "ReloadCoordinator[30]", SuccessorReady = "ReloadCoordinator[31]",
         PredecessorDrained = "ReloadCoordinator[32]", ReloadFailed = "ReloadCoordinator[33]",
         StoppingStartingSuccessor = "ReloadCoordinator[36]", TookOver = "SuccessorHandshake[37]";
@@ -299,8 +301,8 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
     /// <summary>
     /// The closing figures: each reload's wall time inside the box, and, from the journal's
     /// timestamps, how long the old and the new process ran side by side: both listening (the
-    /// new one's listening event to the old one's drain start) and both alive (to the old
-    /// one's stopped event).
+    /// new one's sockets bound to the old one's drain start) and both alive (to the old one's
+    /// stopped event).
     /// </summary>
     private async Task ReportReloadFiguresAsync(SystemdBox box, LoadScenario.Outcome outcome, IReadOnlyList<string> mainPids)
     {
@@ -315,7 +317,7 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
         var alive = new List<double>();
         for (int i = 1; i < mainPids.Count; i++)
         {
-            double newListening = At(mainPids[i], Listening);
+            double newListening = At(mainPids[i], KestrelListening);
             listening.Add((At(mainPids[i - 1], DrainStarted) - newListening) * 1000);
             alive.Add((At(mainPids[i - 1], Stopped) - newListening) * 1000);
         }
