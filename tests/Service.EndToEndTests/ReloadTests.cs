@@ -20,6 +20,8 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
 
     // Structured events (src/Service/Logging/Log.cs), as the journal line shows them.
     private const string Listening = "StartupSelfCheck[1]", DrainStarted = "ConnectionDrainer[10]", Stopped = "ConnectionDrainer[14]";
+    // Kestrel's "Now listening on", logged once its sockets are bound, before the self-check.
+    private const string KestrelListening = "Microsoft.Hosting.Lifetime[14]";
     private const string ReloadRequested = "ReloadCoordinator[30]", SuccessorReady = "ReloadCoordinator[31]",
         PredecessorDrained = "ReloadCoordinator[32]", ReloadFailed = "ReloadCoordinator[33]",
         StoppingStartingSuccessor = "ReloadCoordinator[36]", TookOver = "SuccessorHandshake[37]";
@@ -59,6 +61,27 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
         await BoxAssert.OnlyInstanceAsync(box, V1);
         Assert.Contains(SuccessorReady, await box.JournalAsync(V1));
         await AssertOneProcessLeftAsync(box, V1);
+    }
+
+    [Fact]
+    public async Task ReinstallWithAnInvalidConffileFailsLeavingTheProcessAndConfigureAllAppliesTheFix()
+    {
+        await using var box = await StartWithAsync("reload-configure", V1);
+        var before = await box.PropertyAsync(V1, "MainPID");
+        await BoxConfig.SetAsync(box, "Backlog", "1");
+
+        var failed = await box.DpkgInstallAsync(packages[V1]);
+
+        Assert.NotEqual(0, failed.ExitCode);
+        Assert.Contains("Service.Backlog", failed.Error); // the journal lines the postinst prints
+        Assert.Equal(before, await box.PropertyAsync(V1, "MainPID"));
+        Assert.Equal(before, await ServingPidAsync(box));
+
+        await BoxConfig.SetAsync(box, "Backlog", "4096");
+        (await box.ExecAsync("dpkg", "--configure", "-a")).EnsureSuccess("dpkg --configure -a after the fix");
+        Assert.NotEqual(before, await box.PropertyAsync(V1, "MainPID"));
+        await BoxAssert.OnlyInstanceAsync(box, V1);
+        Assert.Contains("ii  graceful-upgrade-example", (await box.ExecAsync("dpkg", "-l", SystemdBox.Unit)).Output);
     }
 
     [Fact]
@@ -149,7 +172,10 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
         Assert.NotEqual(0, (await reload).ExitCode);
         Assert.Equal(before, await box.PropertyAsync(Faulty, "MainPID"));
         Assert.Equal(before, await ServingPidAsync(box));
-        Assert.Contains($"successor pid {successor} was killed by signal 9", await box.JournalAsync(Faulty));
+        // The failure event names the cause: this successor, and the signal that ended it.
+        var failure = (await box.JournalAsync(Faulty)).Split('\n').Single(l => l.Contains(ReloadFailed, StringComparison.Ordinal));
+        Assert.Contains($"pid {successor} ", failure);
+        Assert.Contains("signal 9", failure);
         await AssertOneProcessLeftAsync(box, Faulty);
     }
 
@@ -205,6 +231,9 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
         LoadScenario.AssertNothingLost(outcome);
         await BoxAssert.OnlyInstanceAsync(box, V2);
         Assert.Equal("", (await ProcessesAsync(box, V1)).Trim());
+        // The stop reached the new main process, which waited for the old one's drain: nothing
+        // was left for systemd to kill.
+        Assert.DoesNotContain("SIGKILL", await box.JournalAsync(V1));
     }
 
     private async Task<SystemdBox> StartWithAsync(string purpose, string version)
@@ -272,8 +301,8 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
     /// <summary>
     /// The closing figures: each reload's wall time inside the box, and, from the journal's
     /// timestamps, how long the old and the new process ran side by side: both listening (the
-    /// new one's listening event to the old one's drain start) and both alive (to the old
-    /// one's stopped event).
+    /// new one's sockets bound to the old one's drain start) and both alive (to the old one's
+    /// stopped event).
     /// </summary>
     private async Task ReportReloadFiguresAsync(SystemdBox box, LoadScenario.Outcome outcome, IReadOnlyList<string> mainPids)
     {
@@ -288,7 +317,7 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
         var alive = new List<double>();
         for (int i = 1; i < mainPids.Count; i++)
         {
-            double newListening = At(mainPids[i], Listening);
+            double newListening = At(mainPids[i], KestrelListening);
             listening.Add((At(mainPids[i - 1], DrainStarted) - newListening) * 1000);
             alive.Add((At(mainPids[i - 1], Stopped) - newListening) * 1000);
         }

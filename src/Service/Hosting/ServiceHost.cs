@@ -25,8 +25,9 @@ public static class ServiceHost
             // Under systemd the working directory is "/": a content root there makes the
             // configuration watcher put inotify watches on the whole filesystem.
             ContentRootPath = AppContext.BaseDirectory,
-            // Nothing is reloaded at run time, so nothing needs watching: changing a setting
-            // means a restart, which the handover makes free.
+            // Nothing is reloaded inside a running process, so nothing needs watching: a
+            // changed setting takes effect through systemctl reload, which hands over to a new
+            // process (Lifetime/ReloadCoordinator.cs).
             Args = [.. args, "--hostBuilder:reloadConfigOnChange=false"],
         }));
 #if TEST_FAULTS
