@@ -19,12 +19,10 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
     private const string FaultFile = "/etc/graceful-upgrade-example/test-fault";
 
     // Structured events (src/Service/Logging/Log.cs), as the journal line shows them.
-    private const string Listening = "StartupSelfCheck[1]", DrainStarted = "ConnectionDrainer[10]", Stopped = "ConnectionDrainer[14]";
+    // For the closing figures, which read the journal's timestamps by pid and event id.
+    private static readonly string DrainStarted = $"[{(int)ServiceEvent.ListenerClosed}]", Stopped = $"[{(int)ServiceEvent.Stopped}]";
     // Kestrel's "Now listening on", logged once its sockets are bound, before the self-check.
     private const string KestrelListening = "Microsoft.Hosting.Lifetime[14]";
-    private const string ReloadRequested = "ReloadCoordinator[30]", SuccessorReady = "ReloadCoordinator[31]",
-        PredecessorDrained = "ReloadCoordinator[32]", ReloadFailed = "ReloadCoordinator[33]",
-        StoppingStartingSuccessor = "ReloadCoordinator[36]", TookOver = "SuccessorHandshake[37]";
 
     [Fact]
     public async Task EditedConffileTakesEffectOnReloadUnderAbWithoutALostRequest()
@@ -42,8 +40,8 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
         Assert.Equal("active", await box.SystemctlAsync("is-active", V1));
         Assert.Equal(200, await StatusAsync(box, "/delay?ms=1")); // the edited setting is in effect
         var journal = await box.JournalAsync(V1);
-        JournalEvents.AssertInOrder(journal, ReloadRequested, Listening, SuccessorReady, DrainStarted, PredecessorDrained);
-        Assert.Contains(TookOver, journal); // the new process's line, which interleaves with the old one's
+        JournalEvents.AssertInOrder(journal, ServiceEvent.ReloadRequested, ServiceEvent.Listening, ServiceEvent.SuccessorReady, ServiceEvent.ListenerClosed, ServiceEvent.PredecessorDrained);
+        JournalEvents.AssertHas(journal, ServiceEvent.TookOver); // the new process's line, which interleaves with the old one's
         await AssertOneProcessLeftAsync(box, V1);
     }
 
@@ -59,7 +57,7 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
         LoadScenario.AssertNothingLost(outcome);
         Assert.NotEqual(before, await box.PropertyAsync(V1, "MainPID"));
         await BoxAssert.OnlyInstanceAsync(box, V1);
-        Assert.Contains(SuccessorReady, await box.JournalAsync(V1));
+        JournalEvents.AssertHas(await box.JournalAsync(V1), ServiceEvent.SuccessorReady);
         await AssertOneProcessLeftAsync(box, V1);
     }
 
@@ -112,7 +110,7 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
         Assert.Equal("active", await box.SystemctlAsync("is-active", V1));
         Assert.Equal(before, await ServingPidAsync(box));
         var journal = await box.JournalAsync(V1);
-        Assert.Contains(ReloadFailed, journal);
+        JournalEvents.AssertHas(journal, ServiceEvent.ReloadFailed);
         Assert.Contains("Service.Backlog", journal);
         await AssertOneProcessLeftAsync(box, V1);
     }
@@ -155,7 +153,7 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
         Assert.NotEqual(before, await box.PropertyAsync(V1, "MainPID"));
         Assert.Equal("active", await box.SystemctlAsync("is-active", V1));
         await AssertOneProcessLeftAsync(box, V1);
-        output.WriteLine($"successors made main: {Regex.Matches(await box.JournalAsync(V1), Regex.Escape(SuccessorReady)).Count}");
+        output.WriteLine($"successors made main: {JournalEvents.Count(await box.JournalAsync(V1), ServiceEvent.SuccessorReady)}");
     }
 
     [Fact]
@@ -173,7 +171,7 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
         Assert.Equal(before, await box.PropertyAsync(Faulty, "MainPID"));
         Assert.Equal(before, await ServingPidAsync(box));
         // The failure event names the cause: this successor, and the signal that ended it.
-        var failure = (await box.JournalAsync(Faulty)).Split('\n').Single(l => l.Contains(ReloadFailed, StringComparison.Ordinal));
+        var failure = (await box.JournalAsync(Faulty)).Split('\n').Single(l => ServiceEvents.Of(l) == ServiceEvent.ReloadFailed);
         Assert.Contains($"pid {successor} ", failure);
         Assert.Contains("signal 9", failure);
         await AssertOneProcessLeftAsync(box, Faulty);
@@ -198,7 +196,7 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
         Assert.Equal("inactive", await box.SystemctlAsync("is-active", Faulty));
         Assert.Equal("success", await box.PropertyAsync(Faulty, "Result"));
         var journal = await box.JournalAsync(Faulty);
-        Assert.Contains(StoppingStartingSuccessor, journal);
+        JournalEvents.AssertHas(journal, ServiceEvent.StoppingStartingSuccessor);
         Assert.DoesNotContain("SIGKILL", journal);
     }
 

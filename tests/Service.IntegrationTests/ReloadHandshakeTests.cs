@@ -46,8 +46,8 @@ public sealed class ReloadHandshakeTests(PublishedBinaries binaries, ITestOutput
         var log = old.Log;
         output.WriteLine(log);
         // The old process's own events in order; the successor's "taken over" interleaves with them.
-        JournalEvents.AssertInOrder(log, "ReloadCoordinator[30]", "ReloadCoordinator[31]", "ConnectionDrainer[10]", "ReloadCoordinator[32]");
-        Assert.Contains("SuccessorHandshake[37]", log);
+        JournalEvents.AssertInOrder(log, ServiceEvent.ReloadRequested, ServiceEvent.SuccessorReady, ServiceEvent.ListenerClosed, ServiceEvent.PredecessorDrained);
+        JournalEvents.AssertHas(log, ServiceEvent.TookOver);
         await StopSuccessorAndAssertOldExitedCleanlyAsync(old, successor);
     }
 
@@ -70,7 +70,7 @@ public sealed class ReloadHandshakeTests(PublishedBinaries binaries, ITestOutput
         Assert.Equal(["READY=1"], old.Notify.Received);
         var log = old.Log;
         output.WriteLine(log);
-        Assert.Contains("ReloadCoordinator[33]", log);
+        JournalEvents.AssertHas(log, ServiceEvent.ReloadFailed);
         Assert.Contains("Service.Backlog", log); // the successor's own line, on the same stream
 
         // Fixed, the next reload succeeds.
@@ -95,13 +95,13 @@ public sealed class ReloadHandshakeTests(PublishedBinaries binaries, ITestOutput
         // environment it inherits): a stop arrives in the middle of the reload.
         File.WriteAllText(FaultFile, "hang");
         Cli.Signal(old.Pid, SigHup);
-        await WaitUntilAsync(() => old.Log.Contains("ReloadCoordinator[30]"), "the successor started");
+        await WaitUntilAsync(() => ServiceEvents.In(old.Log).Contains(ServiceEvent.ReloadRequested), "the successor started");
         old.Terminate();
         Assert.Equal(0, await old.WaitForExitAsync(Deadline));
 
         var log = old.Log;
         output.WriteLine(log);
-        Assert.Contains("ReloadCoordinator[36]", log);
+        JournalEvents.AssertHas(log, ServiceEvent.StoppingStartingSuccessor);
         Assert.StartsWith("failed ", await AnswerAsync(old.Pid));
         int successor = int.Parse(System.Text.RegularExpressions.Regex.Match(log, @"started successor pid (\d+)").Groups[1].Value);
         Assert.False(IsAlive(successor), $"successor pid {successor} outlived its predecessor's stop");

@@ -3,20 +3,42 @@ using Xunit;
 namespace GracefulUpgrade.TestSupport;
 
 /// <summary>
-/// Steps found in a journal or a process's log by their structured event ids
-/// ("Category[EventId]", src/Service/Logging/Log.cs), never by the wording of a message.
+/// Assertions on the service's events in a journal or a process's log, read by the harness
+/// (<see cref="ServiceEvents"/>: "Category[EventId]", src/Service/Logging/Log.cs), never by
+/// the wording of a message.
 /// </summary>
 public static class JournalEvents
 {
-    /// <summary>Each event occurs, and after the one before it.</summary>
-    public static void AssertInOrder(string log, params string[] events)
+    /// <summary>Each event occurs, each after the one before it.</summary>
+    public static void AssertInOrder(string log, params ServiceEvent[] events)
     {
+        var seen = ServiceEvents.In(log);
         int at = 0;
         foreach (var e in events)
         {
-            int next = log.IndexOf(e, at, StringComparison.Ordinal);
-            Assert.True(next >= 0, $"{e} missing after position {at}:\n{log}");
-            at = next;
+            int next = IndexOf(seen, e, at);
+            Assert.True(next >= 0, $"{e} ({(int)e}) missing after [{string.Join(", ", seen.Take(at))}] in:\n{log}");
+            at = next + 1;
         }
+    }
+
+    public static void AssertHas(string log, ServiceEvent e) =>
+        Assert.True(ServiceEvents.In(log).Contains(e), $"{e} ({(int)e}) missing in:\n{log}");
+
+    public static void AssertHasNot(string log, ServiceEvent e) =>
+        Assert.False(ServiceEvents.In(log).Contains(e), $"{e} ({(int)e}) unexpected in:\n{log}");
+
+    public static int Count(string log, ServiceEvent e) => ServiceEvents.In(log).Count(x => x == e);
+
+    private static int IndexOf(IReadOnlyList<ServiceEvent> seen, ServiceEvent e, int from)
+    {
+        for (int i = from; i < seen.Count; i++)
+        {
+            if (seen[i] == e)
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 }

@@ -62,6 +62,16 @@ public sealed class ServiceOptionsValidatorTests
     }
 
     [Theory]
+    [InlineData(20.0)]
+    [InlineData(300.0)]
+    public void SelfCheckBudgetMustFitInsideAReloadsDeadline(double seconds)
+    {
+        var options = new ServiceOptions { SelfCheck = { BudgetSeconds = seconds } };
+        Assert.Contains(Failures(options), f => f.StartsWith($"Service:SelfCheck:BudgetSeconds ({seconds}) must be less than 20", StringComparison.Ordinal));
+        Assert.Empty(Failures(new ServiceOptions { SelfCheck = { BudgetSeconds = 19 } }));
+    }
+
+    [Theory]
     [InlineData(-1.0)]
     [InlineData(301.0)]
     public void RejectsNegativeOrHugeDrainWindow(double seconds)

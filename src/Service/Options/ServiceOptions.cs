@@ -52,7 +52,7 @@ public sealed class ServiceOptions
 /// <summary>The start-up probe that must pass before READY=1 is sent.</summary>
 public sealed class SelfCheckOptions
 {
-    /// <summary>Total budget for all attempts; keep it below the unit's TimeoutStartSec.</summary>
+    /// <summary>Total budget for all attempts; below a reload's deadline for its new process (ServiceOptionsValidator).</summary>
     [Range(0.1, 300.0)]
     public double BudgetSeconds { get; set; } = 10;
 
@@ -67,7 +67,7 @@ public sealed class SelfCheckOptions
     internal TimeSpan GetAttemptTimeout() => TimeSpan.FromSeconds(AttemptTimeoutSeconds);
 }
 
-/// <summary>GET /delay?ms=N, for drain tests; off unless an operator turns it on.</summary>
+/// <summary>GET /delay?ms=N, for an operator checking the drain settings on a host (docs/operations.md); off unless turned on.</summary>
 public sealed class DelayEndpointOptions
 {
     public bool Enabled { get; set; }

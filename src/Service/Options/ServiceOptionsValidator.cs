@@ -30,6 +30,14 @@ public sealed class ServiceOptionsValidator : IValidateOptions<ServiceOptions>
             result.AddError(
                 $"{Section}:SelfCheck:AttemptTimeoutSeconds ({options.SelfCheck.AttemptTimeoutSeconds}) must not exceed {Section}:SelfCheck:BudgetSeconds ({options.SelfCheck.BudgetSeconds})");
         }
+        // A reload gives its new process this long to pass the self-check; a longer budget
+        // would let a slow self-check be cut off as a failed reload.
+        var reloadDeadline = Lifetime.ReloadCoordinator.SuccessorDeadline.TotalSeconds;
+        if (options.SelfCheck.BudgetSeconds >= reloadDeadline)
+        {
+            result.AddError(
+                $"{Section}:SelfCheck:BudgetSeconds ({options.SelfCheck.BudgetSeconds}) must be less than {reloadDeadline}, the time a reload gives its new process to become ready");
+        }
         return result.Build();
     }
 }
