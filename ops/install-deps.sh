@@ -27,9 +27,10 @@ run() {
   fi
 }
 
-# clang + zlib1g-dev: Native AOT linking; apache2-utils (ab), wrk: load; systemd-container:
-# systemd-nspawn for the end-to-end tests; lintian, shellcheck: package and script checks.
-packages=(clang zlib1g-dev apache2-utils wrk systemd-container lintian shellcheck curl)
+# clang + zlib1g-dev: Native AOT linking; apache2-utils (ab), wrk, nghttp2-client (h2load):
+# load; systemd-container: systemd-nspawn for the end-to-end tests; lintian, shellcheck:
+# package and script checks; openssl: the certificates the HTTPS tests make.
+packages=(clang zlib1g-dev apache2-utils wrk nghttp2-client systemd-container lintian shellcheck curl openssl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
