@@ -20,33 +20,41 @@ public sealed class TricklingClients : IAsyncDisposable
     private readonly int _port;
     private readonly Socket[] _sockets;
     private readonly Task<TimeSpan>[] _closed;
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Stopwatch _clock;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _trickle;
 
-    private TricklingClients(int port, Socket[] sockets)
+    private TricklingClients(int port, Socket[] sockets, TimeSpan[] openedAt, Stopwatch clock)
     {
         _port = port;
         _sockets = sockets;
+        OpenedAt = openedAt;
+        _clock = clock;
         _closed = sockets.Select(WaitForCloseAsync).ToArray();
         _trickle = TrickleAsync();
     }
 
     public int Count => _sockets.Length;
 
+    /// <summary>When each connection was established, on this object's clock.</summary>
+    public IReadOnlyList<TimeSpan> OpenedAt { get; }
+
     /// <summary>Time on this object's clock; compare with ClosedAtAsync.</summary>
     public TimeSpan Now => _clock.Elapsed;
 
     public static async Task<TricklingClients> OpenAsync(int port, int count)
     {
+        var clock = Stopwatch.StartNew();
         var sockets = new Socket[count];
+        var openedAt = new TimeSpan[count];
         for (int i = 0; i < count; i++)
         {
             sockets[i] = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             await sockets[i].ConnectAsync(IPAddress.Loopback, port);
+            openedAt[i] = clock.Elapsed;
             await sockets[i].SendAsync(RequestLine, SocketFlags.None);
         }
-        return new TricklingClients(port, sockets);
+        return new TricklingClients(port, sockets, openedAt, clock);
     }
 
     /// <summary>

@@ -22,13 +22,14 @@ public sealed class ConnectionDrainerTests
     private static readonly TimeSpan Hang = TimeSpan.FromSeconds(10);
 
     private readonly FakeTimeProvider _time = new();
-    private readonly ConnectionTracker _tracker = new();
+    private readonly ConnectionTracker _tracker;
     private readonly RecordingLogger<ConnectionDrainer> _log = new();
     private readonly ReadinessState _readiness = new();
     private readonly ConnectionDrainer _drainer;
 
     public ConnectionDrainerTests()
     {
+        _tracker = new ConnectionTracker(_time);
         var service = new ServiceOptions { DrainWindowSeconds = 2, ShutdownTimeoutSeconds = 20 };
         var kestrel = new KestrelServerOptions();
         kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
@@ -114,24 +115,48 @@ public sealed class ConnectionDrainerTests
     }
 
     [Fact]
-    public async Task AtTheHeadersTimeoutAfterTheDrainBeganConnectionsWithoutARequestAreAbortedAndRequestsGoOn()
+    public async Task AConnectionWithoutARequestIsCutOnceItHasWaitedTheHeadersTimeoutAndARequestInFlightGoesOn()
     {
-        var trickling = new DefaultConnectionContext("trickling");
+        var early = new DefaultConnectionContext("early");
+        _tracker.Add(early);
+        _time.Advance(TimeSpan.FromSeconds(4));
+        var late = new DefaultConnectionContext("late");
+        _tracker.Add(late);
         var busy = new DefaultConnectionContext("busy");
-        _tracker.Add(trickling);
         _tracker.Add(busy).RequestStarted();
+        _time.Advance(TimeSpan.FromSeconds(1));
+
         var drain = _drainer.StoppingAsync(CancellationToken.None);
         _tracker.AcceptingEnded();
         _time.Advance(TimeSpan.FromSeconds(2));
         await drain.WaitAsync(Hang);
 
-        _time.Advance(TimeSpan.FromSeconds(7.9));
-        Assert.False(trickling.ConnectionClosed.IsCancellationRequested);
+        // "early" has waited 10 s (accepted 5 s before the drain): cut 5 s into the stop.
+        await AssertCutAfterAsync(early, TimeSpan.FromSeconds(3));
+        Assert.False(late.ConnectionClosed.IsCancellationRequested);
 
-        _time.Advance(TimeSpan.FromSeconds(0.1));
-        await WaitUntilClosed(trickling.ConnectionClosed);
+        // "late" has waited 10 s 9 s into the stop.
+        _time.Advance(TimeSpan.FromSeconds(4));
+        await WaitUntilClosed(late.ConnectionClosed);
         Assert.False(busy.ConnectionClosed.IsCancellationRequested, "a request in flight runs until the shutdown deadline");
-        Assert.Contains(IncompleteRequestsAborted, _log.EventIds);
+        Assert.Equal(2, _log.EventIds.Count(id => id == IncompleteRequestsAborted));
+    }
+
+    [Fact]
+    public async Task AtTheHeadersTimeoutAfterTheDrainBeganEveryConnectionWithoutARequestIsCut()
+    {
+        // Its last response ended 1 s into the drain: waiting 10 s would end at 11 s.
+        var keptAlive = new DefaultConnectionContext("kept-alive");
+        var tracked = _tracker.Add(keptAlive);
+        tracked.RequestStarted();
+        var drain = _drainer.StoppingAsync(CancellationToken.None);
+        _tracker.AcceptingEnded();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        tracked.RequestEnded(_time.GetTimestamp());
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await drain.WaitAsync(Hang);
+
+        await AssertCutAfterAsync(keptAlive, TimeSpan.FromSeconds(8));
 
         await _drainer.StoppedAsync(CancellationToken.None);
         Assert.Equal(Stopped, _log.EventIds[^1]);
@@ -150,6 +175,15 @@ public sealed class ConnectionDrainerTests
 
         _time.Advance(TimeSpan.FromSeconds(30));
         Assert.DoesNotContain(IncompleteRequestsAborted, _log.EventIds);
+    }
+
+    /// <summary>Open until 100 ms before <paramref name="after"/> from now, closed at it.</summary>
+    private async Task AssertCutAfterAsync(DefaultConnectionContext connection, TimeSpan after)
+    {
+        _time.Advance(after - TimeSpan.FromMilliseconds(100));
+        Assert.False(connection.ConnectionClosed.IsCancellationRequested, $"{connection.ConnectionId} cut too early");
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        await WaitUntilClosed(connection.ConnectionClosed);
     }
 
     private static async Task WaitUntilClosed(CancellationToken closed)

@@ -16,9 +16,11 @@ namespace GracefulUpgrade.Service.Lifetime;
 ///    answer every further request with "Connection: close" (see ServiceHeaders);
 ///  - wait until the accept loop has ended and every connection it accepted is gone, or the
 ///    drain window has passed; Kestrel's stop follows;
-///  - at the request-headers timeout after the drain began, abort every connection that is not
-///    inside a request: a client that has not sent complete headers by then never holds the
-///    stop until the shutdown deadline, while a request in flight still runs until it.
+///  - abort every connection without a request in flight once it has waited for one for the
+///    request-headers timeout (since its accept or its last response), and every such
+///    connection at that timeout after the drain began: a client that never completes its
+///    headers cannot hold the stop until the shutdown deadline, while a request in flight
+///    still runs until it.
 /// </summary>
 public sealed class ConnectionDrainer(
     ListenerSockets listeners,
@@ -47,8 +49,9 @@ public sealed class ConnectionDrainer(
         var settings = options.Value;
         Log.ListenerClosed(logger, settings.Listen, connections.Open);
 
-        var headersTimeout = kestrel.Value.Limits.RequestHeadersTimeout;
-        _headersTimeout = time.CreateTimer(_ => AbortIncompleteRequests(headersTimeout), null, headersTimeout, Timeout.InfiniteTimeSpan);
+        // First check at once: a slow client may have been at its headers for longer already.
+        _headersTimeout = time.CreateTimer(_ => AbortIncompleteRequests(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _headersTimeout.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
 
         var window = settings.GetDrainWindow();
         var drained = connections.WhenDrained();
@@ -84,12 +87,32 @@ public sealed class ConnectionDrainer(
         }
     }
 
-    private void AbortIncompleteRequests(TimeSpan headersTimeout)
+    /// <summary>
+    /// Cuts connections without a request in flight once they have waited for one (since
+    /// their accept or their last response) for the request-headers timeout, and all of them
+    /// at that timeout after the drain began; then sets itself for the next one due.
+    /// </summary>
+    private void AbortIncompleteRequests()
     {
-        var (aborted, inRequest) = connections.AbortConnectionsWithoutRequest("no complete request within the request-headers timeout after the drain began");
+        var headersTimeout = kestrel.Value.Limits.RequestHeadersTimeout;
+        var sinceStop = time.GetElapsedTime(_stopStarted);
+        bool cutAll = sinceStop >= headersTimeout;
+        var (aborted, inRequest, nextDue) = connections.AbortConnectionsWithoutRequest(headersTimeout, cutAll,
+            "no complete request within the request-headers timeout during the drain");
         if (aborted > 0)
         {
-            Log.IncompleteRequestsAborted(logger, (long)headersTimeout.TotalMilliseconds, aborted, inRequest);
+            Log.IncompleteRequestsAborted(logger, (long)headersTimeout.TotalMilliseconds, aborted, inRequest, ElapsedMs);
+        }
+        if (!cutAll)
+        {
+            // A connection accepted or answered later than the ones seen now can only be due
+            // later, and never after the cut-all point.
+            var next = headersTimeout - sinceStop;
+            if (nextDue is { } due && due < next)
+            {
+                next = due;
+            }
+            _headersTimeout?.Change(next, Timeout.InfiniteTimeSpan);
         }
     }
 

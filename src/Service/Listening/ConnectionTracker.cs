@@ -9,13 +9,19 @@ namespace GracefulUpgrade.Service.Listening;
 /// running. Together they give the drain an exact end: once the loop has ended, no connection
 /// can appear that is not already counted, so a count of zero means nothing is left.
 /// </summary>
-public sealed class ConnectionTracker
+public sealed class ConnectionTracker(TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, TrackedConnection> _connections = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _open;
     private int _accepting;
     private int _drainRequested;
+
+    public ConnectionTracker() : this(TimeProvider.System)
+    {
+    }
+
+    internal TimeProvider Time => time;
 
     /// <summary>Connections accepted on the shared listener and not yet disposed.</summary>
     public int Open => Volatile.Read(ref _open);
@@ -34,7 +40,7 @@ public sealed class ConnectionTracker
 
     internal TrackedConnection Add(ConnectionContext accepted)
     {
-        var connection = new TrackedConnection(accepted, this);
+        var connection = new TrackedConnection(accepted, this, time.GetTimestamp());
         Interlocked.Increment(ref _open);
         _connections[connection.ConnectionId] = connection;
         return connection;
@@ -71,12 +77,16 @@ public sealed class ConnectionTracker
         _connections.TryGetValue(connectionId, out var connection) ? connection : null;
 
     /// <summary>
-    /// Aborts every connection that is not inside a request: a client that has not completed a
-    /// request's headers by now (or an idle keep-alive one) has nothing in flight to lose.
+    /// Aborts every connection that is not inside a request and has been waiting for one for
+    /// at least <paramref name="headersTimeout"/>, or every such connection at all once
+    /// <paramref name="cutAll"/> is set: a client that has not completed a request's headers
+    /// by then (or an idle keep-alive one) has nothing in flight to lose. Also returns when
+    /// the next connection now waiting will reach the timeout, if any does.
     /// </summary>
-    internal (int Aborted, int InRequest) AbortConnectionsWithoutRequest(string reason)
+    internal (int Aborted, int InRequest, TimeSpan? NextDue) AbortConnectionsWithoutRequest(TimeSpan headersTimeout, bool cutAll, string reason)
     {
         int aborted = 0, inRequest = 0;
+        TimeSpan? nextDue = null;
         foreach (var connection in _connections.Values)
         {
             if (connection.InRequest)
@@ -84,9 +94,17 @@ public sealed class ConnectionTracker
                 inRequest++;
                 continue;
             }
-            connection.Abort(new ConnectionAbortedException(reason));
-            aborted++;
+            var left = headersTimeout - time.GetElapsedTime(connection.WaitingSince);
+            if (cutAll || left <= TimeSpan.Zero)
+            {
+                connection.Abort(new ConnectionAbortedException(reason));
+                aborted++;
+            }
+            else if (nextDue is null || left < nextDue)
+            {
+                nextDue = left;
+            }
         }
-        return (aborted, inRequest);
+        return (aborted, inRequest, nextDue);
     }
 }

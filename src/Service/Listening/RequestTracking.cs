@@ -7,9 +7,9 @@ namespace GracefulUpgrade.Service.Listening;
 /// </summary>
 internal sealed class RequestTracking(ConnectionTracker tracker) : IStartupFilter
 {
-    private static readonly Func<object, Task> Ended = state =>
+    private readonly Func<object, Task> _ended = state =>
     {
-        ((TrackedConnection)state).RequestEnded();
+        ((TrackedConnection)state).RequestEnded(tracker.Time.GetTimestamp());
         return Task.CompletedTask;
     };
 
@@ -22,7 +22,7 @@ internal sealed class RequestTracking(ConnectionTracker tracker) : IStartupFilte
                 connection.RequestStarted();
                 // OnCompleted runs after the response's last byte is written, also when the
                 // request fails; ending at the pipeline's return could cut a response being flushed.
-                context.Response.OnCompleted(Ended, connection);
+                context.Response.OnCompleted(_ended, connection);
             }
             return nextMiddleware(context);
         });

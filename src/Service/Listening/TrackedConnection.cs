@@ -10,17 +10,29 @@ namespace GracefulUpgrade.Service.Listening;
 /// with removal from the ConnectionTracker when Kestrel disposes it (the last thing Kestrel
 /// does with a connection) and a count of the requests running on it.
 /// </summary>
-internal sealed class TrackedConnection(ConnectionContext inner, ConnectionTracker tracker) : ConnectionContext
+internal sealed class TrackedConnection(ConnectionContext inner, ConnectionTracker tracker, long accepted) : ConnectionContext
 {
     private int _requests;
     private int _disposed;
+    private long _waitingSince = accepted;
 
     /// <summary>True while a request on it has complete headers and its response is not yet sent.</summary>
     public bool InRequest => Volatile.Read(ref _requests) > 0;
 
+    /// <summary>
+    /// TimeProvider timestamp since which the connection has had no request in flight: its
+    /// accept, or the end of its last response. A client still sending headers has been at it
+    /// at most this long.
+    /// </summary>
+    public long WaitingSince => Volatile.Read(ref _waitingSince);
+
     public void RequestStarted() => Interlocked.Increment(ref _requests);
 
-    public void RequestEnded() => Interlocked.Decrement(ref _requests);
+    public void RequestEnded(long now)
+    {
+        Volatile.Write(ref _waitingSince, now);
+        Interlocked.Decrement(ref _requests);
+    }
 
     public override string ConnectionId { get => inner.ConnectionId; set => inner.ConnectionId = value; }
 

@@ -40,8 +40,8 @@ internal static partial class Log
     [LoggerMessage(15, LogLevel.Warning, "Shutdown deadline (Service:ShutdownTimeoutSeconds) reached after {ElapsedMs} ms: aborting {Connections} connection(s) still open")]
     public static partial void ShutdownDeadlineReached(ILogger logger, long elapsedMs, int connections);
 
-    [LoggerMessage(16, LogLevel.Warning, "Request-headers timeout of {HeadersTimeoutMs} ms since the drain began: aborted {Aborted} connection(s) without a complete request; {InRequest} with a request in flight go on")]
-    public static partial void IncompleteRequestsAborted(ILogger logger, long headersTimeoutMs, int aborted, int inRequest);
+    [LoggerMessage(16, LogLevel.Warning, "Aborted {Aborted} connection(s) that sent no complete request within the request-headers timeout of {HeadersTimeoutMs} ms, {ElapsedMs} ms after the stop began; {InRequest} with a request in flight go on")]
+    public static partial void IncompleteRequestsAborted(ILogger logger, long headersTimeoutMs, int aborted, int inRequest, long elapsedMs);
 
     [LoggerMessage(20, LogLevel.Critical, "{Message}")]
     public static partial void StartupFailed(ILogger logger, string message);
