@@ -1,4 +1,3 @@
-using GracefulUpgrade.IntegrationTests;
 using GracefulUpgrade.TestSupport;
 using Xunit.Abstractions;
 

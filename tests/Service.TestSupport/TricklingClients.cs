@@ -2,15 +2,13 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using GracefulUpgrade.TestSupport;
 
-namespace GracefulUpgrade.IntegrationTests;
+namespace GracefulUpgrade.TestSupport;
 
 /// <summary>
 /// Slow clients, as anyone on the network can be: each opens a connection, sends a request
 /// line and then one header line per second, never the blank line that ends the headers.
-/// Records when the server closed each one. (Shared with the end-to-end tests by a linked
-/// file until the test harness has a place for it.)
+/// Records when the server closed each one.
 /// </summary>
 public sealed class TricklingClients : IAsyncDisposable
 {
