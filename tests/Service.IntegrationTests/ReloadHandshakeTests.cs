@@ -39,7 +39,7 @@ public sealed class ReloadHandshakeTests(PublishedBinaries binaries, ITestOutput
         await WaitUntilAsync(() => old.HasExited, "the old process exited after draining");
         // The successor sent no READY=1 of its own (the unit was running): the old process's
         // READY=1 at its start, then MAINPID=, and nothing from it after handing over.
-        Assert.Equal(["READY=1", $"MAINPID={successor}"], old.Notify.Received);
+        Assert.Equal(["READY=1", $"MAINPID={successor}"], old.Notify.StateChanges);
         Assert.Equal(200, (int)(await client.GetAsync("/delay?ms=1")).StatusCode);
         Assert.Contains($"\"pid\":{successor}", await client.GetStringAsync("/version"));
 
@@ -67,7 +67,7 @@ public sealed class ReloadHandshakeTests(PublishedBinaries binaries, ITestOutput
         Assert.False(old.HasExited);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         Assert.Contains($"\"pid\":{old.Pid}", await client.GetStringAsync("/version"));
-        Assert.Equal(["READY=1"], old.Notify.Received);
+        Assert.Equal(["READY=1"], old.Notify.StateChanges);
         var log = old.Log;
         output.WriteLine(log);
         JournalEvents.AssertHas(log, ServiceEvent.ReloadFailed);

@@ -38,6 +38,13 @@ public sealed class NotifySocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// The datagrams that change the unit's state (READY=1, STOPPING=1, MAINPID=), without the
+    /// STATUS= lines the service sends as its connection count changes.
+    /// </summary>
+    public IReadOnlyList<string> StateChanges =>
+        [.. Received.Where(m => !m.StartsWith("STATUS=", StringComparison.Ordinal))];
+
     public async Task<string> WaitForAsync(string expected, TimeSpan timeout)
     {
         using var deadline = new CancellationTokenSource(timeout);
