@@ -19,8 +19,6 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
     private const string FaultFile = "/etc/graceful-upgrade-example/test-fault";
 
     // Structured events (src/Service/Logging/Log.cs), as the journal line shows them.
-    // For the closing figures, which read the journal's timestamps by pid and event id.
-    private static readonly string DrainStarted = $"[{(int)ServiceEvent.ListenerClosed}]", Stopped = $"[{(int)ServiceEvent.Stopped}]";
     // Kestrel's "Now listening on", logged once its sockets are bound, before the self-check.
     private const string KestrelListening = "Microsoft.Hosting.Lifetime[14]";
 
@@ -306,18 +304,19 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
     {
         var walls = outcome.Steps.Select(s => long.Parse(ReloadMs().Match(s.Output).Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
         var journal = (await box.ExecAsync("journalctl", "--no-pager", "-o", "short-unix", "-u", SystemdBox.Instance(V1))).Output;
-        double At(string pid, string eventId)
+        double At(string pid, Func<string, bool> isEvent)
         {
-            var line = journal.Split('\n').First(l => l.Contains($"[{pid}]: ", StringComparison.Ordinal) && l.Contains(eventId, StringComparison.Ordinal));
+            var line = journal.Split('\n').First(l => l.Contains($"[{pid}]: ", StringComparison.Ordinal) && isEvent(l));
             return double.Parse(line.Split(' ')[0], CultureInfo.InvariantCulture);
         }
+        bool Is(string line, ServiceEvent e) => ServiceEvents.Of(line) == e;
         var listening = new List<double>();
         var alive = new List<double>();
         for (int i = 1; i < mainPids.Count; i++)
         {
-            double newListening = At(mainPids[i], KestrelListening);
-            listening.Add((At(mainPids[i - 1], DrainStarted) - newListening) * 1000);
-            alive.Add((At(mainPids[i - 1], Stopped) - newListening) * 1000);
+            double newListening = At(mainPids[i], l => l.Contains(KestrelListening, StringComparison.Ordinal));
+            listening.Add((At(mainPids[i - 1], l => Is(l, ServiceEvent.ListenerClosed)) - newListening) * 1000);
+            alive.Add((At(mainPids[i - 1], l => Is(l, ServiceEvent.Stopped)) - newListening) * 1000);
         }
         var sorted = walls.Order().ToList();
         output.WriteLine($"systemctl reload wall time (ms): {string.Join(", ", walls)}; median {sorted[sorted.Count / 2]}, range {sorted[0]}-{sorted[^1]}");
