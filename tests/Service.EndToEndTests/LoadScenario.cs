@@ -24,6 +24,16 @@ public static class LoadScenario
         RunAsync(output, port, () => LoadGenerator.StartAb(port, concurrency: 1000, requests: 200_000),
             load => load.WaitForProgressAsync(40_000, LoadDeadline), steps);
 
+    /// <summary>
+    /// The original experiment over HTTPS: ab -c 1000 -n 50000 https://127.0.0.1:PORT/, without -r
+    /// (a reset ends the run) and with ab's own timeout; every request is a full TLS handshake.
+    /// The steps run once 20% is done.
+    /// </summary>
+    public static Task<Outcome> UnderAbHttpsAsync(int httpsPort, ITestOutputHelper output, params Func<Task<CliResult>>[] steps) =>
+        RunAsync(output, SystemdBox.Port,
+            () => LoadGenerator.StartAb(httpsPort, concurrency: 1000, requests: 50_000, https: true, countReceiveErrors: false),
+            load => load.WaitForProgressAsync(10_000, LoadDeadline), steps);
+
     /// <summary>wrk -c 200 keep-alive for 15 s, the steps run after 3 s.</summary>
     public static Task<Outcome> UnderWrkAsync(ITestOutputHelper output, params Func<Task<CliResult>>[] steps) =>
         RunAsync(output, SystemdBox.Port, () => LoadGenerator.StartWrk(SystemdBox.Port, connections: 200, duration: TimeSpan.FromSeconds(15)),

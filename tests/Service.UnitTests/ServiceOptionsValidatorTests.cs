@@ -87,4 +87,45 @@ public sealed class ServiceOptionsValidatorTests
         Assert.Contains(failures, f => f.Contains("MaxRetries"));
         Assert.Contains(failures, f => f.Contains("MaxDelaySeconds"));
     }
+
+    [Fact]
+    public void HttpsIsOffByDefault()
+    {
+        Assert.False(new ServiceOptions().Https.Enabled);
+    }
+
+    [Fact]
+    public void HttpsNeedsBothFilesNamingEachSetting()
+    {
+        var failures = Failures(new ServiceOptions { Https = new HttpsOptions { Listen = "0.0.0.0:8443" } });
+
+        Assert.Contains(failures, f => f.StartsWith("Service:Https:CertificateFile is empty", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Service:Https:KeyFile is empty", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0:8080", "uses the port of Service:Listen")]
+    [InlineData("8443", "is not an IP address and port")]
+    [InlineData("127.0.0.1:0", "has port 0")]
+    public void RejectsHttpsListenAddressesNamingTheSetting(string listen, string reason)
+    {
+        var https = new HttpsOptions { Listen = listen, CertificateFile = "/c.pem", KeyFile = "/k.pem" };
+        var failure = Assert.Single(Failures(new ServiceOptions { Https = https }));
+        Assert.StartsWith("Service:Https:Listen", failure);
+        Assert.Contains(reason, failure);
+    }
+
+    [Fact]
+    public void CertificateFilesWithoutAnHttpsListenAreAnError()
+    {
+        var failure = Assert.Single(Failures(new ServiceOptions { Https = new HttpsOptions { CertificateFile = "/c.pem", KeyFile = "/k.pem" } }));
+        Assert.Contains("Service:Https:Listen is empty", failure);
+    }
+
+    [Fact]
+    public void HttpsBesidePlainHttpIsValid()
+    {
+        var https = new HttpsOptions { Listen = "0.0.0.0:8443", CertificateFile = "/c.pem", KeyFile = "/k.pem" };
+        Assert.Empty(Failures(new ServiceOptions { Https = https }));
+    }
 }

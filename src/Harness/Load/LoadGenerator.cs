@@ -44,20 +44,27 @@ public sealed partial class LoadGenerator : IAsyncDisposable
     /// <summary>
     /// ab -r -c C -n N [-k] [-g FILE]: no keep-alive unless asked, so every request is a new
     /// connection that SO_REUSEPORT hands to one of the listeners; -r counts a receive error as
-    /// a failed request instead of ending the run. No -s: ab's own 30 s timeout stays.
+    /// a failed request instead of ending the run (countReceiveErrors: false leaves it out, as
+    /// the original experiment ran). No -s: ab's own 30 s timeout stays. https: every request
+    /// is a full TLS handshake (ab does not resume sessions).
     /// </summary>
     public static LoadGenerator StartAb(int port, int concurrency, int requests, bool keepAlive = false, string path = "/",
-        string? timingsFile = null, RunClock? clock = null) =>
-        new("ab", $"-r {(keepAlive ? "-k " : "")}{(timingsFile is null ? "" : $"-g {timingsFile} ")}-c {concurrency} -n {requests} http://127.0.0.1:{port}{path}",
+        string? timingsFile = null, RunClock? clock = null, bool https = false, bool countReceiveErrors = true) =>
+        new("ab", $"{(countReceiveErrors ? "-r " : "")}{(keepAlive ? "-k " : "")}{(timingsFile is null ? "" : $"-g {timingsFile} ")}-c {concurrency} -n {requests} {Url(https, port, path)}",
             requests, clock ?? new RunClock());
 
     /// <summary>wrk keeps every connection alive for its whole run.</summary>
-    public static LoadGenerator StartWrk(int port, int connections, TimeSpan duration, RunClock? clock = null) =>
-        new("wrk", $"-t 2 -c {connections} -d {(int)duration.TotalSeconds}s --latency http://127.0.0.1:{port}/", null, clock ?? new RunClock());
+    public static LoadGenerator StartWrk(int port, int connections, TimeSpan duration, RunClock? clock = null, bool https = false) =>
+        new("wrk", $"-t 2 -c {connections} -d {(int)duration.TotalSeconds}s --latency {Url(https, port, "/")}", null, clock ?? new RunClock());
 
-    /// <summary>h2load over HTTP/1.1, keep-alive, C clients sharing N requests.</summary>
-    public static LoadGenerator StartH2load(int port, int clients, int requests, RunClock? clock = null) =>
-        new("h2load", $"--h1 -c {clients} -n {requests} http://127.0.0.1:{port}/", requests, clock ?? new RunClock());
+    /// <summary>
+    /// h2load, keep-alive, C clients sharing N requests: over plain HTTP as HTTP/1.1 (--h1); over
+    /// https as HTTP/2 chosen by ALPN, with M concurrent streams per connection.
+    /// </summary>
+    public static LoadGenerator StartH2load(int port, int clients, int requests, RunClock? clock = null, bool https = false, int streams = 1) =>
+        new("h2load", $"{(https ? $"-m {streams}" : "--h1")} -c {clients} -n {requests} {Url(https, port, "/")}", requests, clock ?? new RunClock());
+
+    private static string Url(bool https, int port, string path) => $"{(https ? "https" : "http")}://127.0.0.1:{port}{path}";
 
     /// <summary>ab's progress lines ("Completed N requests", every 10%), each with when it came.</summary>
     public IReadOnlyList<(TimeSpan At, long Completed)> Marks

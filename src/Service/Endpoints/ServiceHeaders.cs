@@ -1,5 +1,6 @@
 using GracefulUpgrade.Service.Hosting;
 using GracefulUpgrade.Service.Lifetime;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace GracefulUpgrade.Service.Endpoints;
 
@@ -9,7 +10,7 @@ public static class ServiceHeaders
     public const string AppVersion = "X-App-Version";
 
     /// <summary>
-    /// X-App-Version on every response; while draining, "Connection: close" too, which makes
+    /// X-App-Version on every response; while draining, "Connection: close" too (GOAWAY on HTTP/2), which makes
     /// Kestrel close the connection after the response and the client reconnect, through the
     /// shared port, to an instance that is still listening.
     /// </summary>
@@ -25,7 +26,17 @@ public static class ServiceHeaders
             response.Headers[AppVersion] = version;
             if (readiness.IsDraining)
             {
-                response.Headers.Connection = "close";
+                if (HttpProtocol.IsHttp2(response.HttpContext.Request.Protocol))
+                {
+                    // HTTP/2 forbids the Connection header (RFC 9113 8.2.2); its way to say the same
+                    // is GOAWAY, which a graceful close of the connection sends. A connection whose
+                    // handshake ended after the drain began gets it here.
+                    response.HttpContext.Features.Get<IConnectionLifetimeNotificationFeature>()?.RequestClose();
+                }
+                else
+                {
+                    response.Headers.Connection = "close";
+                }
             }
             return Task.CompletedTask;
         };

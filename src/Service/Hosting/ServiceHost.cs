@@ -86,12 +86,23 @@ public static class ServiceHost
                 transport.Backlog = service.Value.Backlog;
                 transport.CreateBoundListenSocket = sockets.CreateBound;
             });
+        // Read once, when Kestrel's options are built (before anything binds); a bad file is an
+        // InvalidConfigurationException, so start-up ends with exit 78.
+        builder.Services.AddSingleton(provider => ServerCertificate.Load(
+            provider.GetRequiredService<IOptions<ServiceOptions>>().Value.Https,
+            (provider.GetService<TimeProvider>() ?? TimeProvider.System).GetUtcNow()));
         builder.Services.AddOptions<KestrelServerOptions>()
-            .Configure<IOptions<ServiceOptions>>((kestrel, service) =>
+            .Configure<IOptions<ServiceOptions>, IServiceProvider>((kestrel, service, provider) =>
             {
                 KestrelLimits.Apply(kestrel);
                 kestrel.Listen(service.Value.GetListenEndPoint());
                 kestrel.Listen(ListenerSockets.SelfCheckEndPoint);
+                if (service.Value.Https.Enabled)
+                {
+                    var certificate = provider.GetRequiredService<ServerCertificate>();
+                    kestrel.Listen(service.Value.GetHttpsEndPoint(), listen => TlsListen.Configure(listen, certificate));
+                    kestrel.Listen(ListenerSockets.TlsSelfCheckEndPoint, listen => TlsListen.Configure(listen, certificate));
+                }
             });
         return builder;
     }

@@ -13,7 +13,8 @@ namespace GracefulUpgrade.Service.Lifetime;
 /// requests. The stop timeline with its numbers and settings is written once, in the header of
 /// ops/systemd/graceful-upgrade-example@.service; this class implements its steps:
 ///  - close the listening sockets (queued connections migrate to the other instances) and
-///    answer every further request with "Connection: close" (see ServiceHeaders);
+///    answer every further HTTP/1.1 request with "Connection: close" (see ServiceHeaders), and
+///    send every HTTP/2 connection GOAWAY (ConnectionTracker.RequestCloseOfHttp2Connections);
 ///  - wait until the accept loop has ended and every connection it accepted is gone, or the
 ///    drain window has passed; Kestrel's stop follows;
 ///  - abort every connection without a request in flight once it has waited for one for the
@@ -47,7 +48,11 @@ public sealed class ConnectionDrainer(
         readiness.MarkDraining();
         listeners.CloseAll();
         var settings = options.Value;
-        Log.ListenerClosed(logger, settings.Listen, connections.Open);
+        Log.ListenerClosed(logger, settings.DescribeListeners(), connections.Open);
+        if (settings.Https.Enabled)
+        {
+            Log.Http2GoAwaySent(logger, connections.RequestCloseOfHttp2Connections());
+        }
 
         // First check at once: a slow client may have been at its headers for longer already.
         _headersTimeout = time.CreateTimer(_ => AbortIncompleteRequests(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);

@@ -15,25 +15,36 @@ namespace GracefulUpgrade.Service.Lifetime;
 /// Makes READY=1 mean "really ready". It runs after Kestrel has bound and started, and before
 /// the host raises ApplicationStarted (which is when SystemdLifetime sends READY=1): it proves
 /// that the shared listener carries SO_REUSEPORT and that this process's request pipeline
-/// answers a real request. If it never passes, start-up fails, no READY=1 is sent, and the
+/// answers a real request, and with HTTPS configured that a TLS handshake with the configured
+/// certificate and a request through it succeed on the private TLS twin of the HTTPS port. If it never passes, start-up fails, no READY=1 is sent, and the
 /// instance that is already serving keeps the port.
 /// </summary>
 public sealed class StartupSelfCheck(
     ListenerSockets listeners,
     ReadinessState readiness,
     IOptions<ServiceOptions> options,
+    IServiceProvider services,
     ILogger<StartupSelfCheck> logger) : IHostedLifecycleService
 {
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value.SelfCheck;
-        var shared = listeners.Shared ?? throw new SelfCheckFailedException("the shared listener was never created");
-        if (!ReusePortSocket.HasReusePort(shared))
+        var shared = listeners.Shared;
+        int expectedShared = options.Value.Https.Enabled ? 2 : 1;
+        if (shared.Count != expectedShared)
         {
-            throw new SelfCheckFailedException($"the listener on {shared.LocalEndPoint} does not have SO_REUSEPORT set");
+            throw new SelfCheckFailedException($"{shared.Count} shared listener(s) were created, expected {expectedShared}");
         }
+        foreach (var socket in shared.Where(socket => !ReusePortSocket.HasReusePort(socket)))
+        {
+            throw new SelfCheckFailedException($"the listener on {socket.LocalEndPoint} does not have SO_REUSEPORT set");
+        }
+        // Resolved only with HTTPS on: resolving it reads the files.
+        var certificate = options.Value.Https.Enabled ? services.GetRequiredService<ServerCertificate>().Certificate : null;
+        var tlsEndPoint = new IPEndPoint(IPAddress.Loopback, listeners.TlsSelfCheckPort);
+        string? tlsProtocol = null;
 
-        Log.Listening(logger, AppVersion.Current, Environment.ProcessId, options.Value.Listen, options.Value.Backlog);
+        Log.Listening(logger, AppVersion.Current, Environment.ProcessId, options.Value.DescribeListeners(), options.Value.Backlog);
 
         var stopwatch = Stopwatch.StartNew();
         int attempts = 0;
@@ -50,6 +61,17 @@ public sealed class StartupSelfCheck(
                     lastFailure = $"GET /healthz answered {response.StatusCode} with version '{response.AppVersion}', expected 200 and '{AppVersion.Current}'";
                     throw new InvalidDataException(lastFailure);
                 }
+                if (certificate is not null)
+                {
+                    lastFailure = null;
+                    var secure = await HttpProbe.GetAsync(tlsEndPoint, "/healthz", certificate, token);
+                    if (secure.StatusCode != 200 || secure.AppVersion != AppVersion.Current)
+                    {
+                        lastFailure = $"GET /healthz over TLS on port {tlsEndPoint.Port} answered {secure.StatusCode} with version '{secure.AppVersion}', expected 200 and '{AppVersion.Current}'";
+                        throw new InvalidDataException(lastFailure);
+                    }
+                    tlsProtocol = secure.TlsProtocol;
+                }
             }, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -60,6 +82,10 @@ public sealed class StartupSelfCheck(
         }
 
         Log.SelfCheckPassed(logger, endPoint.Port, attempts, stopwatch.ElapsedMilliseconds);
+        if (tlsProtocol is not null)
+        {
+            Log.TlsSelfCheckPassed(logger, tlsEndPoint.Port, tlsProtocol, certificate!.SerialNumber, certificate.NotAfter.ToUniversalTime());
+        }
         readiness.MarkReady();
         Log.Ready(logger, (long)ProcessStart.Elapsed.TotalMilliseconds);
     }

@@ -5,22 +5,43 @@ namespace GracefulUpgrade.Service.Listening;
 
 /// <summary>
 /// Owns the sockets Kestrel listens on, so the drain can close them before Kestrel stops:
-/// the shared SO_REUSEPORT socket on the configured port, and a private loopback socket on
-/// an ephemeral port that only the start-up self-check uses (a probe sent to the shared port
-/// could be answered by another instance; this one can only reach this process).
+/// the shared SO_REUSEPORT sockets on the configured ports (Service:Listen, and
+/// Service:Https:Listen when set), and private loopback sockets on ephemeral ports that only
+/// the start-up self-check uses (a probe sent to a shared port could be answered by another
+/// instance; these can only reach this process), one plain and, with HTTPS, one TLS.
 /// </summary>
 public sealed class ListenerSockets
 {
     private readonly Lock _gate = new();
-    private Socket? _shared;
+    private readonly List<Socket> _shared = [];
     private Socket? _selfCheck;
+    private Socket? _tlsSelfCheck;
 
     /// <summary>The endpoint Kestrel is told to bind for the private self-check listener.</summary>
     public static IPEndPoint SelfCheckEndPoint { get; } = new(IPAddress.Loopback, 0);
 
+    /// <summary>
+    /// The private TLS self-check listener's endpoint: equal in value to SelfCheckEndPoint but
+    /// its own object, which Kestrel hands to the transport unchanged, so CreateBound can tell them apart.
+    /// </summary>
+    public static IPEndPoint TlsSelfCheckEndPoint { get; } = new(IPAddress.Loopback, 0);
+
     public int SelfCheckPort => (_selfCheck?.LocalEndPoint as IPEndPoint)?.Port ?? 0;
 
-    public Socket? Shared => _shared;
+    /// <summary>The private TLS self-check port; 0 when HTTPS is off.</summary>
+    public int TlsSelfCheckPort => (_tlsSelfCheck?.LocalEndPoint as IPEndPoint)?.Port ?? 0;
+
+    /// <summary>The shared listeners bound so far: plain, then HTTPS when configured.</summary>
+    public IReadOnlyList<Socket> Shared
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _shared];
+            }
+        }
+    }
 
     /// <summary>Kestrel's SocketTransportOptions.CreateBoundListenSocket.</summary>
     public Socket CreateBound(EndPoint endPoint)
@@ -31,19 +52,21 @@ public sealed class ListenerSockets
         }
         lock (_gate)
         {
-            // The shared port is validated to be non-zero, so port 0 is always the private one.
+            // The shared ports are validated to be non-zero, so port 0 is always a private one.
             if (ip.Port == 0)
             {
                 var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
                 socket.Bind(ip);
-                return _selfCheck = socket;
+                return ReferenceEquals(endPoint, TlsSelfCheckEndPoint) ? _tlsSelfCheck = socket : _selfCheck = socket;
             }
-            return _shared = ReusePortSocket.CreateBound(ip);
+            var shared = ReusePortSocket.CreateBound(ip);
+            _shared.Add(shared);
+            return shared;
         }
     }
 
     /// <summary>
-    /// Closes both listeners. With net.ipv4.tcp_migrate_req=1 the kernel hands connections that
+    /// Closes every listener. With net.ipv4.tcp_migrate_req=1 the kernel hands connections that
     /// were still queued for accept to another socket in the SO_REUSEPORT group instead of
     /// resetting them.
     /// </summary>
@@ -51,8 +74,12 @@ public sealed class ListenerSockets
     {
         lock (_gate)
         {
-            _shared?.Dispose();
+            foreach (var shared in _shared)
+            {
+                shared.Dispose();
+            }
             _selfCheck?.Dispose();
+            _tlsSelfCheck?.Dispose();
         }
     }
 }

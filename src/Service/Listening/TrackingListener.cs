@@ -10,6 +10,8 @@ namespace GracefulUpgrade.Service.Listening;
 /// </summary>
 internal sealed class TrackingListener(IConnectionListener inner, ConnectionTracker tracker) : IConnectionListener
 {
+    private int _ended;
+
     public EndPoint EndPoint => inner.EndPoint;
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
@@ -22,15 +24,24 @@ internal sealed class TrackingListener(IConnectionListener inner, ConnectionTrac
         catch
         {
             // Kestrel's accept loop ends on an exception too.
-            tracker.AcceptingEnded();
+            Ended();
             throw;
         }
         if (accepted is null)
         {
-            tracker.AcceptingEnded();
+            Ended();
             return null;
         }
         return tracker.Add(accepted);
+    }
+
+    // The tracker counts accept loops, so each listener reports its end once.
+    private void Ended()
+    {
+        if (Interlocked.Exchange(ref _ended, 1) == 0)
+        {
+            tracker.AcceptingEnded();
+        }
     }
 
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default) => inner.UnbindAsync(cancellationToken);

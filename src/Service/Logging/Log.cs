@@ -22,6 +22,9 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Information, "Ready after {ElapsedMs} ms since process start")]
     public static partial void Ready(ILogger logger, long elapsedMs);
 
+    [LoggerMessage(5, LogLevel.Information, "TLS self-check passed: {Protocol} handshake with the configured certificate (serial {Serial}, valid until {NotAfter:u}) and GET /healthz on private loopback port {Port}")]
+    public static partial void TlsSelfCheckPassed(ILogger logger, int port, string protocol, string serial, DateTime notAfter);
+
     [LoggerMessage(10, LogLevel.Information, "Drain started: closed the listener on {Listen}; queued connections move to the other instances in the port group. {Connections} connection(s) open")]
     public static partial void ListenerClosed(ILogger logger, string listen, int connections);
 
@@ -42,6 +45,9 @@ internal static partial class Log
 
     [LoggerMessage(16, LogLevel.Warning, "Aborted {Aborted} connection(s) that sent no complete request within the request-headers timeout of {HeadersTimeoutMs} ms, {ElapsedMs} ms after the stop began; {InRequest} with a request in flight go on")]
     public static partial void IncompleteRequestsAborted(ILogger logger, long headersTimeoutMs, int aborted, int inRequest, long elapsedMs);
+
+    [LoggerMessage(17, LogLevel.Information, "Drain: asked {Connections} HTTP/2 connection(s) to close (GOAWAY); their open streams finish, new ones go to the other instances")]
+    public static partial void Http2GoAwaySent(ILogger logger, int connections);
 
     [LoggerMessage(20, LogLevel.Critical, "{Message}")]
     public static partial void StartupFailed(ILogger logger, string message);

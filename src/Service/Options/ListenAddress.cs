@@ -30,10 +30,10 @@ public static class ListenAddress
         return true;
     }
 
-    public static IPEndPoint Parse(string text) =>
+    public static IPEndPoint Parse(string text, string setting) =>
         TryParse(text, out var endPoint, out var error)
             ? endPoint
-            : throw new InvalidConfigurationException($"Service:Listen {error}");
+            : throw new InvalidConfigurationException($"{setting} {error}");
 
     // IPEndPoint.TryParse accepts a bare address and defaults the port to 0; we want it spelled out.
     private static bool HasExplicitPort(string text)

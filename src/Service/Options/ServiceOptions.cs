@@ -42,7 +42,16 @@ public sealed class ServiceOptions
     [Required, ValidateObjectMembers]
     public DelayEndpointOptions DelayEndpoint { get; set; } = new();
 
-    internal IPEndPoint GetListenEndPoint() => ListenAddress.Parse(Listen);
+    /// <summary>A second, TLS listener beside Listen; off by default.</summary>
+    [Required]
+    public HttpsOptions Https { get; set; } = new();
+
+    internal IPEndPoint GetListenEndPoint() => ListenAddress.Parse(Listen, $"{SectionName}:Listen");
+
+    internal IPEndPoint GetHttpsEndPoint() => ListenAddress.Parse(Https.Listen, $"{SectionName}:Https:Listen");
+
+    /// <summary>The shared addresses for log lines: "0.0.0.0:8080" or "0.0.0.0:8080 and https 0.0.0.0:8443".</summary>
+    internal string DescribeListeners() => Https.Enabled ? $"{Listen} and https {Https.Listen}" : Listen;
 
     internal TimeSpan GetDrainWindow() => TimeSpan.FromSeconds(DrainWindowSeconds);
 

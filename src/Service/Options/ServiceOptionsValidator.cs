@@ -20,6 +20,7 @@ public sealed class ServiceOptionsValidator : IValidateOptions<ServiceOptions>
         {
             result.AddError($"{Section}:Listen {listenError}");
         }
+        ValidateHttps(options, result);
         if (options.DrainWindowSeconds >= options.ShutdownTimeoutSeconds)
         {
             result.AddError(
@@ -39,6 +40,37 @@ public sealed class ServiceOptionsValidator : IValidateOptions<ServiceOptions>
                 $"{Section}:SelfCheck:BudgetSeconds ({options.SelfCheck.BudgetSeconds}) must be less than {reloadDeadline}, the time a reload gives its new process to become ready");
         }
         return result.Build();
+    }
+
+    // The files themselves are checked where they are read (ServerCertificate), with the same
+    // exit status; here only what the settings say on their own.
+    private static void ValidateHttps(ServiceOptions options, ValidateOptionsResultBuilder result)
+    {
+        var https = options.Https;
+        if (!https.Enabled)
+        {
+            if (https.CertificateFile.Length > 0 || https.KeyFile.Length > 0)
+            {
+                result.AddError($"{Section}:Https:CertificateFile and KeyFile are set but {Section}:Https:Listen is empty; set it (e.g. 0.0.0.0:8443) to serve HTTPS");
+            }
+            return;
+        }
+        if (!ListenAddress.TryParse(https.Listen, out var httpsEndPoint, out var httpsError))
+        {
+            result.AddError($"{Section}:Https:Listen {httpsError}");
+        }
+        else if (ListenAddress.TryParse(options.Listen, out var plain, out _) && plain.Port == httpsEndPoint.Port)
+        {
+            result.AddError($"{Section}:Https:Listen '{https.Listen}' uses the port of {Section}:Listen '{options.Listen}'; each needs its own port");
+        }
+        if (string.IsNullOrWhiteSpace(https.CertificateFile))
+        {
+            result.AddError($"{Section}:Https:CertificateFile is empty; {Section}:Https:Listen is set, so a PEM certificate file is required");
+        }
+        if (string.IsNullOrWhiteSpace(https.KeyFile))
+        {
+            result.AddError($"{Section}:Https:KeyFile is empty; {Section}:Https:Listen is set, so a PEM key file is required");
+        }
     }
 }
 

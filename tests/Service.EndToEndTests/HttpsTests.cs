@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using GracefulUpgrade.TestSupport;
+using Xunit.Abstractions;
+
+namespace GracefulUpgrade.EndToEndTests;
+
+/// <summary>
+/// HTTPS in a real systemd: the conffile turns on Service:Https before the first install, with
+/// a CA and server certificate made here by openssl and installed the way docs/operations.md
+/// says (root:graceful-upgrade-example 0640). Then the original experiment over https across
+/// an upgrade, a certificate rotation by systemctl reload under load, and an upgrade that
+/// cannot start because the certificate setting is bad.
+/// </summary>
+[Collection(PackagesCollection.Name)]
+public sealed partial class HttpsTests(Packages packages, ITestOutputHelper output) : IClassFixture<MigrateReqFixture>, IDisposable
+{
+    private const int HttpsPort = 8443;
+    private const string Directory = "/etc/graceful-upgrade-example";
+    private const string CertificateFile = Directory + "/tls.crt", KeyFile = Directory + "/tls.key";
+    private static readonly string V1 = Artifacts.V1, V2 = Artifacts.V2;
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+    private readonly string _work = System.IO.Directory.CreateTempSubdirectory("gue-e2e-https-").FullName;
+
+    public void Dispose() => System.IO.Directory.Delete(_work, recursive: true);
+
+    [Fact]
+    public async Task AbOverHttpsAcrossAnUpgradeLosesNoRequest()
+    {
+        await using var box = await StartWithHttpsAsync("https-upgrade", V1);
+
+        var outcome = await LoadScenario.UnderAbHttpsAsync(HttpsPort, output, () => box.DpkgInstallAsync(packages[V2]));
+
+        Assert.Equal(0, outcome.Steps[0].ExitCode);
+        LoadScenario.AssertNothingLost(outcome);
+        await BoxAssert.OnlyInstanceAsync(box, V2);
+        Assert.Contains(ServiceEvent.TlsSelfCheckPassed, await box.EventsAsync(V2));
+        // Every ab request is a new connection and a full handshake: its rate is the handshake rate.
+        output.WriteLine($"handshakes/s (ab https, 1000 concurrent, across dpkg -i): {outcome.Load.RequestsPerSecond:F0}");
+    }
+
+    [Fact]
+    public async Task RotatedCertificateIsServedAfterReloadUnderAbWithoutALostRequest()
+    {
+        await using var box = await StartWithHttpsAsync("https-rotate", V1);
+        var before = await ServedSerialAsync();
+        var rotated = await MakeCertificateAsync("rotated", days: 30);
+        await InstallCertificateAsync(box, rotated);
+        Assert.Equal(before, await ServedSerialAsync()); // files alone change nothing: read at start
+
+        var outcome = await LoadScenario.UnderAbHttpsAsync(HttpsPort, output,
+            () => box.ShAsync($"systemctl reload {SystemdBox.Instance(V1)}"));
+
+        Assert.Equal(0, outcome.Steps[0].ExitCode);
+        LoadScenario.AssertNothingLost(outcome);
+        Assert.Equal(rotated.Serial, await ServedSerialAsync());
+        Assert.NotEqual(before, rotated.Serial);
+    }
+
+    [Fact]
+    public async Task UpgradeWithABadCertificateSettingFailsNamingTheFileAndTheOldInstanceServesOn()
+    {
+        await using var box = await StartWithHttpsAsync("https-badcert", V1);
+        var missing = Directory + "/missing.crt";
+        (await box.ShAsync($"sed -i 's|\"CertificateFile\": \"{CertificateFile}\"|\"CertificateFile\": \"{missing}\"|' {BoxConfig.Conffile} && grep -q '{missing}' {BoxConfig.Conffile}"))
+            .EnsureSuccess("point CertificateFile at a missing file");
+
+        var outcome = await LoadScenario.UnderAbHttpsAsync(HttpsPort, output, () => box.DpkgInstallAsync(packages[V2]));
+
+        Assert.NotEqual(0, outcome.Steps[0].ExitCode);
+        LoadScenario.AssertNothingLost(outcome);
+        Assert.Equal("active", await box.SystemctlAsync("is-active", V1));
+        Assert.Contains($"Service:Https:CertificateFile '{missing}' does not exist", await box.JournalAsync(V2));
+        Assert.Equal("78", await box.PropertyAsync(V2, "ExecMainStatus"));
+    }
+
+    private sealed record Certificate(string CertificateFile, string KeyFile, string Serial);
+
+    /// <summary>A box with the group, the certificate and a conffile with Service:Https set, then the package.</summary>
+    private async Task<SystemdBox> StartWithHttpsAsync(string purpose, string version)
+    {
+        var box = await SystemdBox.StartAsync(purpose);
+        try
+        {
+            // The group the postinst would create, so the files can be given to it before the first install.
+            (await box.ShAsync("getent group graceful-upgrade-example || addgroup --system --quiet graceful-upgrade-example")).EnsureSuccess("addgroup");
+            await InstallCertificateAsync(box, await MakeCertificateAsync("initial", days: 30));
+            var conffile = Path.Combine(_work, "config.json");
+            var text = (await File.ReadAllTextAsync(Path.Combine(Repo.Root, "ops", "package", "config.json")))
+                .Replace("\"Listen\": \"\"", $"\"Listen\": \"0.0.0.0:{HttpsPort}\"", StringComparison.Ordinal)
+                .Replace("\"CertificateFile\": \"\"", $"\"CertificateFile\": \"{CertificateFile}\"", StringComparison.Ordinal)
+                .Replace("\"KeyFile\": \"\"", $"\"KeyFile\": \"{KeyFile}\"", StringComparison.Ordinal);
+            await File.WriteAllTextAsync(conffile, text);
+            var inside = await box.CopyInAsync(conffile);
+            (await box.ShAsync($"install -D -m 0644 {inside} {BoxConfig.Conffile}")).EnsureSuccess("install conffile");
+            // The admin's conffile was there first: keep it (dpkg would ask otherwise).
+            var deb = await box.CopyInAsync(packages[version]);
+            (await box.ExecAsync("dpkg", "-i", "--force-confold", deb)).EnsureSuccess($"install {version}");
+            return box;
+        }
+        catch
+        {
+            await box.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A CA and a server certificate for 127.0.0.1 signed by it, by openssl on the host.</summary>
+    private async Task<Certificate> MakeCertificateAsync(string name, int days)
+    {
+        var dir = System.IO.Directory.CreateDirectory(Path.Combine(_work, name)).FullName;
+        var script = $"""
+            set -e; cd {dir}
+            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt -subj '/CN=test CA {name}' -days {days}
+            openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tls.key -out tls.csr -subj /CN=localhost
+            printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > ext
+            openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -set_serial 0x$(openssl rand -hex 8) -days {days} -extfile ext -out leaf.crt
+            cat leaf.crt ca.crt > tls.crt
+            openssl x509 -in leaf.crt -noout -serial
+            """;
+        var result = await Cli.RunAsync("/bin/sh", ["-c", script], Deadline);
+        result.EnsureSuccess($"openssl certificate {name}");
+        return new Certificate(Path.Combine(dir, "tls.crt"), Path.Combine(dir, "tls.key"), SerialLine().Match(result.Output).Groups[1].Value);
+    }
+
+    /// <summary>As docs/operations.md says: root:graceful-upgrade-example 0640, replaced by rename.</summary>
+    private static async Task InstallCertificateAsync(SystemdBox box, Certificate certificate)
+    {
+        var crt = await box.CopyInAsync(certificate.CertificateFile);
+        var key = await box.CopyInAsync(certificate.KeyFile);
+        (await box.ShAsync(
+            $"mkdir -p {Directory} && install -o root -g graceful-upgrade-example -m 0640 {key} {KeyFile}.new && mv {KeyFile}.new {KeyFile} && " +
+            $"install -o root -g graceful-upgrade-example -m 0640 {crt} {CertificateFile}.new && mv {CertificateFile}.new {CertificateFile}"))
+            .EnsureSuccess("install certificate");
+    }
+
+    /// <summary>The serial of the certificate a new handshake on the https port presents (openssl s_client).</summary>
+    private static async Task<string> ServedSerialAsync()
+    {
+        var result = await Cli.RunAsync("/bin/sh",
+            ["-c", $"openssl s_client -connect 127.0.0.1:{HttpsPort} -servername localhost </dev/null 2>/dev/null | openssl x509 -noout -serial"], Deadline);
+        result.EnsureSuccess("openssl s_client");
+        return SerialLine().Match(result.Output).Groups[1].Value;
+    }
+
+    [GeneratedRegex(@"serial=([0-9A-F]+)")]
+    private static partial Regex SerialLine();
+}

@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using GracefulUpgrade.TestSupport;
+
+namespace GracefulUpgrade.IntegrationTests;
+
+/// <summary>
+/// The published binary with Service:Https set, certificates made by the test: HTTPS beside
+/// plain HTTP, HTTP/1.1 and HTTP/2 by ALPN, the TLS self-check, a bad certificate refused
+/// with exit 78, and the drain: GOAWAY for HTTP/2, "Connection: close" for HTTP/1.1 over TLS.
+/// </summary>
+[Collection(BinariesCollection.Name)]
+public sealed class HttpsTests(PublishedBinaries binaries) : IDisposable
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "gue-https-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static List<string> HttpsArgs(int httpsPort, TestCertificates.PemFiles files) =>
+    [
+        $"--Service:Https:Listen=127.0.0.1:{httpsPort}",
+        $"--Service:Https:CertificateFile={files.CertificateFile}",
+        $"--Service:Https:KeyFile={files.KeyFile}",
+    ];
+
+    private static HttpClient Client(TestCertificates.PemFiles files, Version version) =>
+        new(new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                // Trusts exactly the test's CA: the server must send a chain that leads to it.
+                RemoteCertificateValidationCallback = (_, presented, _, _) => TestCertificates.IsIssuedBy(presented as X509Certificate2, files.Authority),
+            },
+        })
+        {
+            DefaultRequestVersion = version,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = Deadline,
+        };
+
+    [Theory]
+    [InlineData("1.1")]
+    [InlineData("2.0")]
+    public async Task HttpsAnswersWithTheVersionHeaderBesidePlainHttp(string protocol)
+    {
+        var files = TestCertificates.Write(_directory);
+        int port = ServiceProcess.FreePort(), httpsPort = ServiceProcess.FreePort();
+        await using var service = await ServiceProcess.StartReadyAsync(binaries.V1, port, HttpsArgs(httpsPort, files));
+        Assert.Contains(ServiceEvent.TlsSelfCheckPassed, ServiceEvents.In(service.Log));
+
+        using var client = Client(files, Version.Parse(protocol));
+        using var response = await client.GetAsync($"https://127.0.0.1:{httpsPort}/");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Version.Parse(protocol), response.Version);
+        Assert.Equal(Artifacts.V1, Assert.Single(response.Headers.GetValues("X-App-Version")));
+
+        using var plain = new HttpClient { Timeout = Deadline };
+        using var plainResponse = await plain.GetAsync($"http://127.0.0.1:{port}/");
+        Assert.Equal(Artifacts.V1, Assert.Single(plainResponse.Headers.GetValues("X-App-Version")));
+    }
+
+    [Fact]
+    public async Task AnExpiredCertificateFailsStartWithExit78NamingTheSettingAndTheFile()
+    {
+        var files = TestCertificates.Write(_directory, DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddDays(-1));
+        int port = ServiceProcess.FreePort(), httpsPort = ServiceProcess.FreePort();
+        await using var service = ServiceProcess.Start(binaries.V1, port, HttpsArgs(httpsPort, files));
+
+        Assert.Equal(78, await service.WaitForExitAsync(Deadline));
+        // Refused while the host is built, before logging exists: one line on stderr, no event id
+        // (as for a conffile that is not JSON), and the exit status is what systemd and dpkg see.
+        var line = Assert.Single(service.Log.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.StartsWith($"Invalid configuration: Service:Https:CertificateFile '{files.CertificateFile}' expired on ", line);
+        Assert.DoesNotContain("READY=1", service.Notify.Received);
+    }
+
+    [Fact]
+    public async Task TheDrainSendsHttp2GoAwayAtOnceAndAnswersHttp11OverTlsWithConnectionClose()
+    {
+        var files = TestCertificates.Write(_directory);
+        int port = ServiceProcess.FreePort(), httpsPort = ServiceProcess.FreePort();
+        // A drain window far longer than the wait below: GOAWAY must come when the drain begins,
+        // not from Kestrel's own stop at the window's end.
+        var args = HttpsArgs(httpsPort, files);
+        args.Add("--Service:DrainWindowSeconds=15");
+        await using var service = await ServiceProcess.StartReadyAsync(binaries.V1, port, args);
+
+        using var deadline = new CancellationTokenSource(Deadline);
+        await using var http2 = await RawHttp2Connection.OpenAsync(httpsPort, files.Authority, deadline.Token);
+        Assert.Equal(SslApplicationProtocol.Http2, http2.Protocol);
+        var goAway = http2.ReadUntilGoAwayAsync(deadline.Token);
+
+        using var http11 = Client(files, HttpVersion.Version11);
+        using (var before = await http11.GetAsync($"https://127.0.0.1:{httpsPort}/"))
+        {
+            Assert.False(before.Headers.ConnectionClose == true, "no Connection: close before the drain");
+        }
+
+        service.Terminate();
+        await WaitForEventAsync(service, ServiceEvent.ListenerClosed);
+        var goAwayWithin = await Task.WhenAny(goAway, Task.Delay(TimeSpan.FromSeconds(5), deadline.Token));
+        Assert.True(goAwayWithin == goAway, "no GOAWAY within 5 s of the drain's start:\n" + service.Log);
+        Assert.Equal(0u, await goAway); // NO_ERROR: a graceful close
+        Assert.Contains(ServiceEvent.Http2GoAwaySent, ServiceEvents.In(service.Log));
+
+        // The pooled HTTP/1.1 connection is still open: its next response says to reconnect.
+        using (var during = await http11.GetAsync($"https://127.0.0.1:{httpsPort}/"))
+        {
+            Assert.Equal(HttpStatusCode.OK, during.StatusCode);
+            Assert.True(during.Headers.ConnectionClose, "HTTP/1.1 over TLS during the drain must get Connection: close");
+        }
+        Assert.Equal(0, await service.WaitForExitAsync(Deadline));
+    }
+
+    private static async Task WaitForEventAsync(ServiceProcess service, ServiceEvent expected)
+    {
+        using var deadline = new CancellationTokenSource(Deadline);
+        while (!ServiceEvents.In(service.Log).Contains(expected))
+        {
+            await Task.Delay(20, deadline.Token);
+        }
+    }
+}
