@@ -309,7 +309,8 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
             var line = journal.Split('\n').First(l => l.Contains($"[{pid}]: ", StringComparison.Ordinal) && isEvent(l));
             return double.Parse(line.Split(' ')[0], CultureInfo.InvariantCulture);
         }
-        bool Is(string line, ServiceEvent e) => ServiceEvents.Of(line) == e;
+        // A short-unix line is "TIME HOST graceful-upgrade-example[PID]: MESSAGE"; the event is in MESSAGE.
+        bool Is(string line, ServiceEvent e) => ServiceEvents.Of(line[(line.IndexOf("]: ", StringComparison.Ordinal) + 3)..]) == e;
         var listening = new List<double>();
         var alive = new List<double>();
         for (int i = 1; i < mainPids.Count; i++)
