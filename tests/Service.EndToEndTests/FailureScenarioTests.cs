@@ -67,10 +67,20 @@ public sealed class FailureScenarioTests(Packages packages, ITestOutputHelper ou
 
         var outcome = await LoadScenario.UnderAbAsync(output, async () =>
         {
-            // dpkg in its own process group, so SIGKILL takes it and its postinst at once.
-            var pgid = (await box.ShAsync($"setsid dpkg -i {deb} >/srv/dpkg.log 2>&1 < /dev/null & echo $!")).Output.Trim();
-            await WaitUntilAsync(async () => await box.SystemctlAsync("is-active", V2) == "active", "v2 active");
-            return await box.ShAsync($"/bin/kill -KILL -- -{pgid} && echo killed dpkg group {pgid}");
+            // dpkg in its own process group, so SIGKILL takes it and its postinst at once; started
+            // from a subshell that exits at once, so the box's init reaps it and a kill after dpkg
+            // has ended fails instead of hitting a zombie. The watch runs inside the box: from
+            // "v2 active" the postinst has only the old instance's drain and a daemon-reload left,
+            // a few hundred ms at most since the drain ends exactly, which a poll from the host
+            // could miss (seen once: dpkg had finished before the kill).
+            var script = string.Join("; ",
+                "rm -f /srv/dpkg.pgid",
+                $"( setsid sh -c 'echo $$ >/srv/dpkg.pgid; exec dpkg -i {deb} >/srv/dpkg.log 2>&1 </dev/null' & )",
+                "until [ -s /srv/dpkg.pgid ]; do :; done",
+                "pgid=$(cat /srv/dpkg.pgid)",
+                $"until [ \"$(systemctl is-active {SystemdBox.Instance(V2)})\" = active ]; do kill -0 \"$pgid\" 2>/dev/null || {{ echo \"dpkg ended before v2 was active\"; exit 1; }}; done",
+                "/bin/kill -KILL -- \"-$pgid\" && echo \"killed dpkg group $pgid\"");
+            return await box.ExecAsync("timeout", "60", "/bin/sh", "-c", script);
         }, () => box.ExecAsync("dpkg", "--configure", "-a"));
 
         Assert.Equal(0, outcome.Steps[0].ExitCode);
@@ -211,18 +221,5 @@ public sealed class FailureScenarioTests(Packages packages, ITestOutputHelper ou
         LoadScenario.AssertNothingLost(outcome);
         Assert.Equal("active", await box.SystemctlAsync("is-active", serving));
         Assert.Equal("enabled", await box.SystemctlAsync("is-enabled", serving));
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
-            {
-                throw new TimeoutException($"timed out waiting for {what}");
-            }
-            await Task.Delay(50);
-        }
     }
 }
