@@ -18,10 +18,6 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private const string FaultFile = "/etc/graceful-upgrade-example/test-fault";
 
-    // Structured events (src/Service/Logging/Log.cs), as the journal line shows them.
-    // Kestrel's "Now listening on", logged once its sockets are bound, before the self-check.
-    private const string KestrelListening = "Microsoft.Hosting.Lifetime[14]";
-
     [Fact]
     public async Task EditedConffileTakesEffectOnReloadUnderAbWithoutALostRequest()
     {
@@ -303,21 +299,18 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
     private async Task ReportReloadFiguresAsync(SystemdBox box, LoadScenario.Outcome outcome, IReadOnlyList<string> mainPids)
     {
         var walls = outcome.Steps.Select(s => long.Parse(ReloadMs().Match(s.Output).Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
-        var journal = (await box.ExecAsync("journalctl", "--no-pager", "-o", "short-unix", "-u", SystemdBox.Instance(V1))).Output;
-        double At(string pid, Func<string, bool> isEvent)
-        {
-            var line = journal.Split('\n').First(l => l.Contains($"[{pid}]: ", StringComparison.Ordinal) && isEvent(l));
-            return double.Parse(line.Split(' ')[0], CultureInfo.InvariantCulture);
-        }
-        // A short-unix line is "TIME HOST graceful-upgrade-example[PID]: MESSAGE"; the event is in MESSAGE.
-        bool Is(string line, ServiceEvent e) => ServiceEvents.Of(line[(line.IndexOf("]: ", StringComparison.Ordinal) + 3)..]) == e;
+        var journal = await box.JournalEntriesAsync(V1);
+        // Seconds since the epoch of one process's event, found by the journal's _PID field and
+        // the event id, never by the text of the line.
+        double At(string pid, ServiceEvent e) =>
+            journal.First(entry => entry.Pid == pid && entry.Event == e).RealtimeMicroseconds / 1e6;
         var listening = new List<double>();
         var alive = new List<double>();
         for (int i = 1; i < mainPids.Count; i++)
         {
-            double newListening = At(mainPids[i], l => l.Contains(KestrelListening, StringComparison.Ordinal));
-            listening.Add((At(mainPids[i - 1], l => Is(l, ServiceEvent.ListenerClosed)) - newListening) * 1000);
-            alive.Add((At(mainPids[i - 1], l => Is(l, ServiceEvent.Stopped)) - newListening) * 1000);
+            double newListening = At(mainPids[i], ServiceEvent.Listening);
+            listening.Add((At(mainPids[i - 1], ServiceEvent.ListenerClosed) - newListening) * 1000);
+            alive.Add((At(mainPids[i - 1], ServiceEvent.Stopped) - newListening) * 1000);
         }
         var sorted = walls.Order().ToList();
         output.WriteLine($"systemctl reload wall time (ms): {string.Join(", ", walls)}; median {sorted[sorted.Count / 2]}, range {sorted[0]}-{sorted[^1]}");

@@ -44,6 +44,19 @@ public sealed class JournalEntryTests
         Assert.Contains(Entries, e => e.Event is not null);
     }
 
+    [Fact]
+    public void EveryEventOfAnInstanceComesFromOneProcessWhosePidTheEntryCarries()
+    {
+        // An upgrade without a reload: one process per instance, so the events of each unit
+        // carry a single _PID, and it is not systemd's.
+        foreach (var unit in new[] { Old, New })
+        {
+            var pids = Entries.Where(e => e.Unit == unit && e.Event is not null).Select(e => e.Pid).Distinct().ToList();
+            var pid = Assert.Single(pids);
+            Assert.True(int.TryParse(pid, out var number) && number > 1, $"{unit}: _PID {pid}");
+        }
+    }
+
     private static int Index(List<JournalEntry> entries, Predicate<JournalEntry> match)
     {
         var index = entries.FindIndex(match);

@@ -4,10 +4,11 @@ namespace GracefulUpgrade.Harness;
 
 /// <summary>
 /// One line of `journalctl -o json`: when, which unit it is about, who wrote it (systemd
-/// itself, PID 1, or the service), systemd's MESSAGE_ID and JOB_RESULT, and the service's event id.
+/// itself, PID 1, or the service, and which process: _PID), systemd's MESSAGE_ID and JOB_RESULT,
+/// and the service's event id.
 /// </summary>
 public sealed record JournalEntry(long RealtimeMicroseconds, string Unit, bool FromSystemd, string? MessageId,
-    string? JobResult, string Message)
+    string? JobResult, string Message, string? Pid = null)
 {
     /// <summary>The service's event, from the <c>Category[EventId]</c> its log line starts with.</summary>
     public ServiceEvent? Event => FromSystemd ? null : ServiceEvents.Of(Message);
@@ -25,8 +26,9 @@ public sealed record JournalEntry(long RealtimeMicroseconds, string Unit, bool F
             // systemd's own entries about a unit ("Started ...") carry UNIT=; the service's output
             // carries _SYSTEMD_UNIT=.
             var unit = Text(root, "UNIT") ?? Text(root, "_SYSTEMD_UNIT") ?? "";
-            return new JournalEntry(microseconds, unit, Text(root, "_PID") == "1", Text(root, "MESSAGE_ID"),
-                Text(root, "JOB_RESULT"), Text(root, "MESSAGE") ?? "");
+            var pid = Text(root, "_PID");
+            return new JournalEntry(microseconds, unit, pid == "1", Text(root, "MESSAGE_ID"),
+                Text(root, "JOB_RESULT"), Text(root, "MESSAGE") ?? "", pid);
         }
         catch (JsonException)
         {
