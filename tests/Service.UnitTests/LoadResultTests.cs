@@ -102,6 +102,34 @@ public sealed class LoadResultTests
     }
 
     [Fact]
+    public void WrkOverHttpsWithItsVersionScriptSumsTheVersionsOfEveryThread()
+    {
+        var result = LoadResult.FromWrk(Recorded("wrk-https-versions-upgrade"));
+
+        Assert.Equal((489902L, 0L, 0L, 0L), (result.Completed, result.Failed, result.Non2xx, result.SocketErrors));
+        Assert.Equal(new Dictionary<string, long> { ["1.0.0"] = 69643 + 71418, ["2.0.0"] = 174128 + 174713 }, result.Versions);
+        Assert.Equal(result.Completed, result.Versions.Values.Sum());
+        Assert.True(result.Passed);
+    }
+
+    [Fact]
+    public void WrkWithoutTheVersionScriptHasNoVersions() =>
+        Assert.Empty(LoadResult.FromWrk(Recorded("wrk-passed")).Versions);
+
+    [Fact]
+    public void H2loadOverHttp2AcrossGoAwayCountsEveryRequestItDidNotGetAnsweredAsFailed()
+    {
+        var result = LoadResult.FromH2load(Recorded("h2load-h2-goaway-upgrade"));
+
+        // 1,000,000 asked: 399,279 answered (all 2xx); the rest failed ("errored"), the 128
+        // streams it had open when GOAWAY came among them, none timed out.
+        Assert.Equal((399279L, 600721L, 0L), (result.Completed, result.Failed, result.Non2xx));
+        Assert.Equal(1_000_000L, result.Completed + result.Failed);
+        Assert.Equal("(errored: 600721, timeout: 0)", result.FailedBreakdown);
+        Assert.False(result.Passed);
+    }
+
+    [Fact]
     public void AbTimingsGiveTheRealRequestRate()
     {
         var timings = AbTimings.Read(Path.Combine(AppContext.BaseDirectory, "Recorded", "ab-gnuplot.tsv"));
