@@ -15,6 +15,17 @@ public sealed partial record LoadResult(
     /// <summary>Responses by X-App-Version, when the tool was asked to count them (wrk with its version script).</summary>
     public IReadOnlyDictionary<string, long> Versions { get; init; } = new Dictionary<string, long>();
 
+    /// <summary>
+    /// h2load only: the requests it was asked for ("total") and those answered in full
+    /// ("succeeded"). Its "done" (<see cref="Completed"/>) also counts streams that ended
+    /// without an answer (e.g. refused by GOAWAY); it counts every request it did not get
+    /// answered as failed, sent or not, so Succeeded + Failed = Requested.
+    /// </summary>
+    public long? Requested { get; init; }
+
+    /// <inheritdoc cref="Requested"/>
+    public long? Succeeded { get; init; }
+
     /// <summary>Every request answered, none failed, none non-2xx.</summary>
     public bool Passed => Aborted is null && Completed > 0 && Failed == 0 && Non2xx == 0 && SocketErrors == 0;
 
@@ -81,7 +92,11 @@ public sealed partial record LoadResult(
         var longest = H2RequestTime().Match(output) is { Success: true } time ? Milliseconds(time.Groups["max"].Value) : null;
         return new("h2load", Group("done"), Group("failed"), non2xx, 0,
             double.Parse(finished.Groups["rate"].Value, CultureInfo.InvariantCulture), Milliseconds(finished.Groups["time"].Value) / 1000 ?? 0,
-            longest, $"(errored: {Group("errored")}, timeout: {Group("timeout")})", null, output);
+            longest, $"(errored: {Group("errored")}, timeout: {Group("timeout")})", null, output)
+        {
+            Requested = Group("total"),
+            Succeeded = Group("succeeded"),
+        };
     }
 
     /// <summary>
@@ -141,7 +156,7 @@ public sealed partial record LoadResult(
     [GeneratedRegex(@"^\s+Latency\s+\S+\s+\S+\s+(?<max>\S+)", RegexOptions.Multiline)] private static partial Regex WrkLatency();
     [GeneratedRegex(@"^X-App-Version (\S+): (\d+)$", RegexOptions.Multiline)] private static partial Regex WrkVersion();
     [GeneratedRegex(@"^(unable to connect|.*[Ee]rror).*$", RegexOptions.Multiline)] private static partial Regex WrkError();
-    [GeneratedRegex(@"^requests: \d+ total, \d+ started, (?<done>\d+) done, \d+ succeeded, (?<failed>\d+) failed, (?<errored>\d+) errored, (?<timeout>\d+) timeout", RegexOptions.Multiline)] private static partial Regex H2Requests();
+    [GeneratedRegex(@"^requests: (?<total>\d+) total, \d+ started, (?<done>\d+) done, (?<succeeded>\d+) succeeded, (?<failed>\d+) failed, (?<errored>\d+) errored, (?<timeout>\d+) timeout", RegexOptions.Multiline)] private static partial Regex H2Requests();
     [GeneratedRegex(@"^status codes: \d+ 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", RegexOptions.Multiline)] private static partial Regex H2Status();
     [GeneratedRegex(@"^finished in (?<time>[\d.]+\w+), (?<rate>[\d.]+) req/s", RegexOptions.Multiline)] private static partial Regex H2Finished();
     [GeneratedRegex(@"^time for request:\s+\S+\s+(?<max>\S+)", RegexOptions.Multiline)] private static partial Regex H2RequestTime();
