@@ -39,6 +39,25 @@ public static class LoadScenario
         RunAsync(output, SystemdBox.Port, () => LoadGenerator.StartWrk(SystemdBox.Port, connections: 200, duration: TimeSpan.FromSeconds(15)),
             _ => Task.Delay(TimeSpan.FromSeconds(3)), steps);
 
+    /// <summary>
+    /// The same over https: wrk -c 200 keep-alive over TLS for 15 s, counting each response's
+    /// X-App-Version; the steps run after 3 s.
+    /// </summary>
+    public static Task<Outcome> UnderWrkHttpsAsync(int httpsPort, ITestOutputHelper output, params Func<Task<CliResult>>[] steps) =>
+        RunAsync(output, SystemdBox.Port,
+            () => LoadGenerator.StartWrk(httpsPort, connections: 200, duration: TimeSpan.FromSeconds(15), https: true, countVersions: true),
+            _ => Task.Delay(TimeSpan.FromSeconds(3)), steps);
+
+    /// <summary>
+    /// h2load over https as HTTP/2 (ALPN h2): C connections with M concurrent streams each
+    /// sharing N requests, the steps run after 3 s. h2load does not open a new connection after
+    /// GOAWAY, so it is the measure of what a client that ignores GOAWAY sees, not of the guarantee.
+    /// </summary>
+    public static Task<Outcome> UnderH2loadAsync(int httpsPort, int clients, int streams, int requests, ITestOutputHelper output,
+        params Func<Task<CliResult>>[] steps) =>
+        RunAsync(output, SystemdBox.Port, () => LoadGenerator.StartH2load(httpsPort, clients, requests, https: true, streams: streams),
+            _ => Task.Delay(TimeSpan.FromSeconds(3)), steps);
+
     private static async Task<Outcome> RunAsync(ITestOutputHelper output, int port, Func<LoadGenerator> start,
         Func<LoadGenerator, Task> warmUp, Func<Task<CliResult>>[] steps)
     {

@@ -114,6 +114,26 @@ public sealed class HttpsTests(PublishedBinaries binaries) : IDisposable
         Assert.Equal(0, await service.WaitForExitAsync(Deadline));
     }
 
+    [Fact]
+    public async Task TheHarnessHttp2LoadSeesItsConnectionsAndEveryRequestOnRealKestrel()
+    {
+        // The e2e HTTP/2 upgrade test reads connections and handler re-sends from Http2Load's
+        // telemetry: with no drain, it must count exactly the connections asked for and no re-send.
+        var files = TestCertificates.Write(_directory);
+        int port = ServiceProcess.FreePort(), httpsPort = ServiceProcess.FreePort();
+        await using var service = await ServiceProcess.StartReadyAsync(binaries.V1, port, HttpsArgs(httpsPort, files));
+
+        await using var load = Http2Load.Start(httpsPort, connections: 2, streams: 4, duration: TimeSpan.FromSeconds(2));
+        var result = await load.WaitForResultAsync(Deadline);
+
+        Assert.True(result.Passed, result.ToString());
+        Assert.Equal(2, result.ConnectionsOpened);
+        Assert.Equal(result.Requests, result.HeadersSent);
+        Assert.Equal(0, result.ResentByHandler);
+        var answered = Assert.Single(result.Versions);
+        Assert.Equal((Artifacts.V1, result.Requests), (answered.Key, answered.Value));
+    }
+
     private static async Task WaitForEventAsync(ServiceProcess service, ServiceEvent expected)
     {
         using var deadline = new CancellationTokenSource(Deadline);

@@ -116,6 +116,29 @@ public sealed class LifecycleTests(PublishedBinaries binaries)
         Assert.DoesNotContain("Unhandled exception", service.Log);
     }
 
+    [Fact]
+    public async Task HttpsPortHeldOutsideTheReusePortGroupFailsNamingTheHttpsSetting()
+    {
+        int port = ServiceProcess.FreePort(), httpsPort = ServiceProcess.FreePort();
+        using var squatter = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        squatter.Bind(new IPEndPoint(IPAddress.Loopback, httpsPort));
+        squatter.Listen();
+        var directory = Directory.CreateTempSubdirectory("gue-inuse-");
+        var files = TestCertificates.Write(directory.FullName);
+
+        await using var service = ServiceProcess.Start(binaries.V1, port,
+            [$"--Service:Https:Listen=127.0.0.1:{httpsPort}", $"--Service:Https:CertificateFile={files.CertificateFile}", $"--Service:Https:KeyFile={files.KeyFile}"]);
+
+        var exitCode = await service.WaitForExitAsync(Deadline);
+        directory.Delete(recursive: true);
+        Assert.Equal(69, exitCode);
+        Assert.Contains(ServiceEvent.StartupFailed, ServiceEvents.In(service.Log));
+        Assert.Contains($"Cannot listen on 127.0.0.1:{httpsPort} (Service:Https:Listen): the address is in use", service.Log);
+        Assert.Contains($"ss -ltnp 'sport = :{httpsPort}'", service.Log);
+        Assert.DoesNotContain("(Service:Listen)", service.Log);
+        Assert.DoesNotContain("Unhandled exception", service.Log);
+    }
+
     [Theory]
     [InlineData("--Service:Backlog=1", "Backlog")]
     [InlineData("--Service:Listen=localhost:80", "Service:Listen 'localhost:80' is not an IP address and port")]

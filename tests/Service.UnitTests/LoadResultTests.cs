@@ -102,6 +102,45 @@ public sealed class LoadResultTests
     }
 
     [Fact]
+    public void WrkOverHttpsWithItsVersionScriptSumsTheVersionsOfEveryThread()
+    {
+        var result = LoadResult.FromWrk(Recorded("wrk-https-versions-upgrade"));
+
+        Assert.Equal((489902L, 0L, 0L, 0L), (result.Completed, result.Failed, result.Non2xx, result.SocketErrors));
+        Assert.Equal(new Dictionary<string, long> { ["1.0.0"] = 69643 + 71418, ["2.0.0"] = 174128 + 174713 }, result.Versions);
+        Assert.Equal(result.Completed, result.Versions.Values.Sum());
+        Assert.True(result.Passed);
+    }
+
+    [Fact]
+    public void WrkWithoutTheVersionScriptHasNoVersions() =>
+        Assert.Empty(LoadResult.FromWrk(Recorded("wrk-passed")).Versions);
+
+    [Theory]
+    // 399,407 started, 399,279 done: 128 sent and never answered.
+    [InlineData("h2load-h2-goaway-upgrade", 399279L, 399279L, 600721L)]
+    // 224,873 started and done, 224,761 succeeded: 112 ended without an answer, yet "done".
+    [InlineData("h2load-h2-goaway-upgrade-2", 224873L, 224761L, 775239L)]
+    public void H2loadOverHttp2AcrossGoAwayCountsEveryRequestItDidNotGetAnsweredAsFailed(string recorded, long done, long succeeded, long failed)
+    {
+        var result = LoadResult.FromH2load(Recorded(recorded));
+
+        Assert.Equal((done, succeeded, failed, 0L), (result.Completed, result.Succeeded, result.Failed, result.Non2xx));
+        Assert.Equal(1_000_000L, result.Requested);
+        Assert.Equal(result.Requested, result.Succeeded + result.Failed);
+        Assert.Equal($"(errored: {failed}, timeout: 0)", result.FailedBreakdown);
+        Assert.False(result.Passed);
+    }
+
+    [Fact]
+    public void H2loadOverHttp11AnswersEveryRequestItWasAskedFor()
+    {
+        var result = LoadResult.FromH2load(Recorded("h2load-passed"));
+        Assert.Equal((20000L, 20000L), (result.Requested, result.Succeeded));
+        Assert.Null(LoadResult.FromWrk(Recorded("wrk-passed")).Requested);
+    }
+
+    [Fact]
     public void AbTimingsGiveTheRealRequestRate()
     {
         var timings = AbTimings.Read(Path.Combine(AppContext.BaseDirectory, "Recorded", "ab-gnuplot.tsv"));

@@ -1,6 +1,8 @@
+using System.Net;
 using System.Net.Sockets;
 using GracefulUpgrade.Service.Hosting;
 using GracefulUpgrade.Service.Lifetime;
+using GracefulUpgrade.Service.Listening;
 using GracefulUpgrade.Service.Options;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Builder;
@@ -29,8 +31,38 @@ public sealed class StartupFailureTests
         var failure = StartupFailure.Describe(wrapped, "0.0.0.0:8080");
 
         Assert.Equal(69, failure.ExitCode);
-        Assert.StartsWith("Cannot listen on 0.0.0.0:8080 (Service:Listen): the address is in use", failure.Message);
+        // A bind outside ListenerSockets: only the address is known, so no setting is claimed.
+        Assert.StartsWith("Cannot listen on 0.0.0.0:8080: the address is in use", failure.Message);
         Assert.Contains("ss -ltnp 'sport = :8080'", failure.Message);
+    }
+
+    [Theory]
+    [InlineData("Service:Listen", "0.0.0.0:8080")]
+    [InlineData("Service:Https:Listen", "0.0.0.0:8443")]
+    public void AddressInUseNamesTheSettingAndTheAddressThatFailed(string setting, string address)
+    {
+        // As Kestrel passes it on: the transport's bind callback threw, nothing wraps it in between.
+        var failed = new ListenFailedException(setting, IPEndPoint.Parse(address), new SocketException((int)SocketError.AddressAlreadyInUse));
+
+        // The plain listen address is what the host hands in; the failure must not name it for HTTPS.
+        var failure = StartupFailure.Describe(new AggregateException(failed), "0.0.0.0:8080");
+
+        Assert.Equal(69, failure.ExitCode);
+        Assert.StartsWith($"Cannot listen on {address} ({setting}): the address is in use", failure.Message);
+        Assert.Contains($"ss -ltnp 'sport = :{address[(address.LastIndexOf(':') + 1)..]}'", failure.Message);
+    }
+
+    [Fact]
+    public void OtherListenFailuresNameTheSettingAndTheSocketError()
+    {
+        var failed = new ListenFailedException("Service:Https:Listen", IPEndPoint.Parse("192.0.2.1:8443"),
+            new SocketException((int)SocketError.AddressNotAvailable));
+
+        var failure = StartupFailure.Describe(failed, "0.0.0.0:8080");
+
+        Assert.Equal(69, failure.ExitCode);
+        Assert.StartsWith("Cannot listen on 192.0.2.1:8443 (Service:Https:Listen): ", failure.Message);
+        Assert.EndsWith("(AddressNotAvailable)", failure.Message);
     }
 
     [Fact]

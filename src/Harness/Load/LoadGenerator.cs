@@ -53,9 +53,17 @@ public sealed partial class LoadGenerator : IAsyncDisposable
         new("ab", $"{(countReceiveErrors ? "-r " : "")}{(keepAlive ? "-k " : "")}{(timingsFile is null ? "" : $"-g {timingsFile} ")}-c {concurrency} -n {requests} {Url(https, port, path)}",
             requests, clock ?? new RunClock());
 
-    /// <summary>wrk keeps every connection alive for its whole run.</summary>
-    public static LoadGenerator StartWrk(int port, int connections, TimeSpan duration, RunClock? clock = null, bool https = false) =>
-        new("wrk", $"-t 2 -c {connections} -d {(int)duration.TotalSeconds}s --latency {Url(https, port, "/")}", null, clock ?? new RunClock());
+    /// <summary>
+    /// wrk keeps every connection alive for its whole run (a "Connection: close" response makes
+    /// it connect again). countVersions: a script counts each response's X-App-Version
+    /// (<see cref="LoadResult.Versions"/>), which costs wrk some of its rate.
+    /// </summary>
+    public static LoadGenerator StartWrk(int port, int connections, TimeSpan duration, RunClock? clock = null, bool https = false,
+        bool countVersions = false) =>
+        new("wrk", $"-t 2 -c {connections} -d {(int)duration.TotalSeconds}s --latency {(countVersions ? $"-s {VersionScript} " : "")}{Url(https, port, "/")}",
+            null, clock ?? new RunClock());
+
+    private static string VersionScript => Path.Combine(AppContext.BaseDirectory, "Load", "wrk-versions.lua");
 
     /// <summary>
     /// h2load, keep-alive, C clients sharing N requests: over plain HTTP as HTTP/1.1 (--h1); over

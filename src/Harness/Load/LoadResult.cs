@@ -12,6 +12,20 @@ public sealed partial record LoadResult(
     string Tool, long Completed, long Failed, long Non2xx, long SocketErrors, double RequestsPerSecond, double Seconds,
     double? LongestMs, string FailedBreakdown, string? Aborted, string RawOutput)
 {
+    /// <summary>Responses by X-App-Version, when the tool was asked to count them (wrk with its version script).</summary>
+    public IReadOnlyDictionary<string, long> Versions { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>
+    /// h2load only: the requests it was asked for ("total") and those answered in full
+    /// ("succeeded"). Its "done" (<see cref="Completed"/>) also counts streams that ended
+    /// without an answer (e.g. refused by GOAWAY); it counts every request it did not get
+    /// answered as failed, sent or not, so Succeeded + Failed = Requested.
+    /// </summary>
+    public long? Requested { get; init; }
+
+    /// <inheritdoc cref="Requested"/>
+    public long? Succeeded { get; init; }
+
     /// <summary>Every request answered, none failed, none non-2xx.</summary>
     public bool Passed => Aborted is null && Completed > 0 && Failed == 0 && Non2xx == 0 && SocketErrors == 0;
 
@@ -57,7 +71,11 @@ public sealed partial record LoadResult(
         var longest = WrkLatency().Match(output) is { Success: true } latency ? Milliseconds(latency.Groups["max"].Value) : null;
         return new("wrk", long.Parse(requests.Groups[1].Value, CultureInfo.InvariantCulture), socketErrors, Number(WrkNon2xx(), output) ?? 0,
             socketErrors, Decimal(WrkRate(), output) ?? 0, Milliseconds(requests.Groups[2].Value) / 1000 ?? 0, longest,
-            errors.Success ? errors.Value : "", null, output);
+            errors.Success ? errors.Value : "", null, output)
+        {
+            Versions = WrkVersion().Matches(output).GroupBy(m => m.Groups[1].Value)
+                .ToDictionary(g => g.Key, g => g.Sum(m => long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture))),
+        };
     }
 
     /// <summary>h2load: "requests: ... done, ... failed", "status codes: a 2xx, b 3xx, c 4xx, d 5xx", "finished in", request time max.</summary>
@@ -74,7 +92,11 @@ public sealed partial record LoadResult(
         var longest = H2RequestTime().Match(output) is { Success: true } time ? Milliseconds(time.Groups["max"].Value) : null;
         return new("h2load", Group("done"), Group("failed"), non2xx, 0,
             double.Parse(finished.Groups["rate"].Value, CultureInfo.InvariantCulture), Milliseconds(finished.Groups["time"].Value) / 1000 ?? 0,
-            longest, $"(errored: {Group("errored")}, timeout: {Group("timeout")})", null, output);
+            longest, $"(errored: {Group("errored")}, timeout: {Group("timeout")})", null, output)
+        {
+            Requested = Group("total"),
+            Succeeded = Group("succeeded"),
+        };
     }
 
     /// <summary>
@@ -89,6 +111,7 @@ public sealed partial record LoadResult(
         (Aborted is not null ? $"{Tool}: ABORTED after {Completed} requests: {Aborted}" :
         $"{Tool}: {Completed} completed, {Failed} failed{(FailedBreakdown.Length > 0 ? " " + FailedBreakdown : "")}, {Non2xx} non-2xx, " +
         $"{SocketErrors} socket errors, {RequestsPerSecond:F0} req/s")
+        + (Versions.Count > 0 ? ", versions " + string.Join(", ", Versions.Select(kv => $"{kv.Key}={kv.Value}")) : "")
         + (LongestMs is { } longest ? $", longest request {longest:0.##} ms" : "");
 
     /// <summary>"6.85ms", "640.41us", "1.50s", "2m": a duration as wrk and h2load print it, in ms.</summary>
@@ -131,8 +154,9 @@ public sealed partial record LoadResult(
     [GeneratedRegex(@"Non-2xx or 3xx responses:\s+(\d+)")] private static partial Regex WrkNon2xx();
     [GeneratedRegex(@"^Requests/sec:\s+([\d.]+)", RegexOptions.Multiline)] private static partial Regex WrkRate();
     [GeneratedRegex(@"^\s+Latency\s+\S+\s+\S+\s+(?<max>\S+)", RegexOptions.Multiline)] private static partial Regex WrkLatency();
+    [GeneratedRegex(@"^X-App-Version (\S+): (\d+)$", RegexOptions.Multiline)] private static partial Regex WrkVersion();
     [GeneratedRegex(@"^(unable to connect|.*[Ee]rror).*$", RegexOptions.Multiline)] private static partial Regex WrkError();
-    [GeneratedRegex(@"^requests: \d+ total, \d+ started, (?<done>\d+) done, \d+ succeeded, (?<failed>\d+) failed, (?<errored>\d+) errored, (?<timeout>\d+) timeout", RegexOptions.Multiline)] private static partial Regex H2Requests();
+    [GeneratedRegex(@"^requests: (?<total>\d+) total, \d+ started, (?<done>\d+) done, (?<succeeded>\d+) succeeded, (?<failed>\d+) failed, (?<errored>\d+) errored, (?<timeout>\d+) timeout", RegexOptions.Multiline)] private static partial Regex H2Requests();
     [GeneratedRegex(@"^status codes: \d+ 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", RegexOptions.Multiline)] private static partial Regex H2Status();
     [GeneratedRegex(@"^finished in (?<time>[\d.]+\w+), (?<rate>[\d.]+) req/s", RegexOptions.Multiline)] private static partial Regex H2Finished();
     [GeneratedRegex(@"^time for request:\s+\S+\s+(?<max>\S+)", RegexOptions.Multiline)] private static partial Regex H2RequestTime();

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using GracefulUpgrade.Service.Lifetime;
+using GracefulUpgrade.Service.Listening;
 using GracefulUpgrade.Service.Options;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
@@ -25,18 +26,26 @@ public sealed record StartupFailure(int ExitCode, string Message)
                 new(ConfigError, "Invalid configuration: " + string.Join("; ", invalid.Failures)),
             InvalidConfigurationException invalid =>
                 new(ConfigError, "Invalid configuration: " + invalid.Message),
+            ListenFailedException { SocketErrorCode: SocketError.AddressAlreadyInUse } failed =>
+                new(Unavailable, InUse($"{failed.Address} ({failed.Setting})", failed.Address.Port)),
+            ListenFailedException failed =>
+                new(Unavailable, failed.Message),
+            // Every shared port is bound by ListenerSockets, which names its setting; this is
+            // only for a bind outside it, where the address is all that is known.
             AddressInUseException or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } =>
-                new(Unavailable,
-                    $"Cannot listen on {listen} (Service:Listen): the address is in use by a process outside this " +
-                    "service's SO_REUSEPORT group (another user, or a program without SO_REUSEPORT). " +
-                    $"See who holds it with: ss -ltnp 'sport = :{listen[(listen.LastIndexOf(':') + 1)..]}'"),
+                new(Unavailable, InUse(listen, int.TryParse(listen[(listen.LastIndexOf(':') + 1)..], out var port) ? port : null)),
             SocketException socket =>
-                new(Unavailable, $"Cannot listen on {listen} (Service:Listen): {socket.Message} ({socket.SocketErrorCode})"),
+                new(Unavailable, $"Cannot listen on {listen}: {socket.Message} ({socket.SocketErrorCode})"),
             SelfCheckFailedException selfCheck =>
                 new(SoftwareError, selfCheck.Message),
             _ => new(SoftwareError, $"Start-up failed: {cause.GetType().Name}: {cause.Message}"),
         };
     }
+
+    private static string InUse(string what, int? port) =>
+        $"Cannot listen on {what}: the address is in use by a process outside this service's SO_REUSEPORT group " +
+        "(another user, or a program without SO_REUSEPORT)." +
+        (port is { } p ? $" See who holds it with: ss -ltnp 'sport = :{p}'" : "");
 
     /// <summary>
     /// For failures before logging exists (a conffile that is not JSON): one line on stderr,
@@ -56,8 +65,8 @@ public sealed record StartupFailure(int ExitCode, string Message)
     {
         for (var current = exception; ; current = current.InnerException)
         {
-            if (current is OptionsValidationException or InvalidConfigurationException or AddressInUseException
-                    or SocketException or SelfCheckFailedException
+            if (current is OptionsValidationException or InvalidConfigurationException or ListenFailedException
+                    or AddressInUseException or SocketException or SelfCheckFailedException
                 || current.InnerException is null)
             {
                 return current;

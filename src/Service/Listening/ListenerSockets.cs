@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using GracefulUpgrade.Service.Options;
+using Microsoft.Extensions.Options;
 
 namespace GracefulUpgrade.Service.Listening;
 
@@ -10,7 +12,7 @@ namespace GracefulUpgrade.Service.Listening;
 /// the start-up self-check uses (a probe sent to a shared port could be answered by another
 /// instance; these can only reach this process), one plain and, with HTTPS, one TLS.
 /// </summary>
-public sealed class ListenerSockets
+public sealed class ListenerSockets(IOptions<ServiceOptions>? options = null)
 {
     private readonly Lock _gate = new();
     private readonly List<Socket> _shared = [];
@@ -59,11 +61,24 @@ public sealed class ListenerSockets
                 socket.Bind(ip);
                 return ReferenceEquals(endPoint, TlsSelfCheckEndPoint) ? _tlsSelfCheck = socket : _selfCheck = socket;
             }
-            var shared = ReusePortSocket.CreateBound(ip);
-            _shared.Add(shared);
-            return shared;
+            try
+            {
+                var shared = ReusePortSocket.CreateBound(ip);
+                _shared.Add(shared);
+                return shared;
+            }
+            catch (SocketException ex)
+            {
+                throw new ListenFailedException(SettingOf(ip), ip, ex);
+            }
         }
     }
+
+    // The two shared ports are validated to differ, so the port tells which setting asked for it.
+    private string SettingOf(IPEndPoint endPoint) =>
+        options?.Value is { Https.Enabled: true } service && service.GetHttpsEndPoint().Port == endPoint.Port
+            ? $"{ServiceOptions.SectionName}:Https:Listen"
+            : $"{ServiceOptions.SectionName}:Listen";
 
     /// <summary>
     /// Closes every listener. With net.ipv4.tcp_migrate_req=1 the kernel hands connections that
