@@ -29,8 +29,11 @@ run() {
 
 # clang + zlib1g-dev: Native AOT linking; apache2-utils (ab), wrk, nghttp2-client (h2load):
 # load; systemd-container: systemd-nspawn for the end-to-end tests; lintian, shellcheck:
-# package and script checks; openssl: the certificates the HTTPS tests make.
-packages=(clang zlib1g-dev apache2-utils wrk nghttp2-client systemd-container lintian shellcheck curl openssl)
+# package and script checks; openssl: the certificates the HTTPS tests make; dpkg-dev
+# (dpkg-scanpackages), apt-utils (apt-ftparchive), gnupg: ops/repo/publish.sh's signed apt
+# repository; python3: the plain HTTP server that serves it in the tests.
+packages=(clang zlib1g-dev apache2-utils wrk nghttp2-client systemd-container lintian shellcheck curl openssl
+  dpkg-dev apt-utils gnupg python3)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
