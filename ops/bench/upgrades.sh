@@ -12,14 +12,4 @@
 # then the same handover idle (no load), IDLE times. Prints one line per run and a summary.
 #   ops/bench/upgrades.sh [V1 V2]     env: UPGRADES (10), N (100000), IDLE (5)
 # The work is done by the shared harness (src/Harness) through `UpgradeDemo bench-upgrades`.
-set -euo pipefail
-
-top=$(cd "$(dirname "$0")/../.." && pwd)
-v1=${1:-1.0.0} v2=${2:-2.0.0}
-export DOTNET_CLI_USE_MSBUILD_SERVER=0 MSBUILDDISABLENODEREUSE=1 UseSharedCompilation=false DOTNET_NOLOGO=1
-
-for v in "$v1" "$v2"; do
-  [[ -f $top/build/graceful-upgrade-example_${v}_amd64.deb ]] || "$top/ops/fpm.sh" "$v" >/dev/null
-done
-dotnet build "$top/src/UpgradeDemo" -c Release --nologo -v quiet -o "$top/build/demo/bin" >&2
-exec dotnet "$top/build/demo/bin/UpgradeDemo.dll" bench-upgrades "$v1" "$v2"
+exec "$(dirname "$0")/harness.sh" bench-upgrades "${1:-1.0.0}" "${2:-2.0.0}"

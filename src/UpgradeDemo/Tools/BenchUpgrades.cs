@@ -88,7 +88,7 @@ internal static class BenchUpgrades
         return 0;
     }
 
-    private static async Task<double> UpgradeAsync(SystemdBox box, string debInBox, CancellationToken cancel)
+    internal static async Task<double> UpgradeAsync(SystemdBox box, string debInBox, CancellationToken cancel)
     {
         var watch = Stopwatch.StartNew();
         (await box.ExecAsync(cancel, "dpkg", "-i", debInBox)).EnsureSuccess($"dpkg -i {debInBox}");
@@ -103,7 +103,7 @@ internal static class BenchUpgrades
         return (active - exec) / 1000.0;
     }
 
-    private static int Setting(string name, int fallback) =>
+    internal static int Setting(string name, int fallback) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
 
     private static string Row(params string[] cells) =>
@@ -112,14 +112,19 @@ internal static class BenchUpgrades
 
     private static string Ms(double ms) => ms.ToString("0.#", CultureInfo.InvariantCulture);
 
-    private static string Stats(List<double> values)
+    internal static string Stats(List<double> values)
     {
         if (values.Count == 0)
         {
             return "n/a";
         }
         var sorted = values.Order().ToList();
-        var median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-        return string.Create(CultureInfo.InvariantCulture, $"median {median:0.#}, range {sorted[0]:0.#}..{sorted[^1]:0.#} (n={sorted.Count})");
+        return string.Create(CultureInfo.InvariantCulture, $"median {Median(values):0.#}, range {sorted[0]:0.#}..{sorted[^1]:0.#} (n={sorted.Count})");
+    }
+
+    internal static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }
