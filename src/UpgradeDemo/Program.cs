@@ -15,6 +15,7 @@ try
     return args.FirstOrDefault() switch
     {
         "bench-upgrades" => await BenchUpgrades.RunAsync(args[1..], interrupted.Token),
+        "bench-fleet" => await BenchFleet.RunAsync(args[1..], interrupted.Token),
         "load-summary" => LoadSummary.Run(args[1..]),
         _ => await new DemoRun(DemoOptions.Parse(args)).RunAsync(interrupted.Token),
     };
