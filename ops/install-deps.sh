@@ -29,8 +29,12 @@ run() {
 
 # clang + zlib1g-dev: Native AOT linking; apache2-utils (ab), wrk, nghttp2-client (h2load):
 # load; systemd-container: systemd-nspawn for the end-to-end tests; lintian, shellcheck:
-# package and script checks; openssl: the certificates the HTTPS tests make.
-packages=(clang zlib1g-dev apache2-utils wrk nghttp2-client systemd-container lintian shellcheck curl openssl)
+# package and script checks; openssl: the certificates the HTTPS tests make; ansible-core,
+# openssh-server/-client: the fleet rollout (ops/ansible) into boxes over SSH, python3-apt
+# for its apt module on those hosts (the boxes share this machine's root); ansible-lint,
+# yamllint: its static checks.
+packages=(clang zlib1g-dev apache2-utils wrk nghttp2-client systemd-container lintian shellcheck curl openssl
+  ansible-core ansible-lint yamllint python3-apt openssh-server openssh-client)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

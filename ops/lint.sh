@@ -5,6 +5,8 @@
 #   systemd-analyze verify  the unit template as the package installs it
 #   lintian               each .deb given, no error or warning; every override in
 #                         ops/package/lintian-overrides must carry a comment saying why
+#   yamllint, ansible-lint  ops/ansible/ (the fleet rollout), with the repository's .yamllint;
+#                         yamllint --strict (warnings count), ansible-lint's production profile
 #
 #   ops/lint.sh DEB...
 #
@@ -68,6 +70,11 @@ check "every lintian override has a written reason" overrides_have_reasons
 for deb in "$@"; do
   check "lintian $(basename "$deb")" lintian --fail-on error,warning --display-info "$deb"
 done
+
+# --- Ansible. --offline: ansible-lint would otherwise fetch its schemas from the internet.
+check "yamllint --strict ops/ansible" yamllint --strict ops/ansible
+check "ansible-lint --profile production ops/ansible" \
+  ansible-lint --offline --profile production --nocolor -q ops/ansible
 
 echo "lint: $checks checks, $failed failed"
 [[ $failed -eq 0 ]]

@@ -3,9 +3,10 @@
 # (the real .deb in a real systemd booted with systemd-nspawn). Run as root on Debian/Ubuntu:
 #   ops/test.sh
 # It installs what it needs, builds each package version once, runs the static checks
-# (ops/lint.sh: shellcheck, systemd-analyze verify, lintian), then the three test projects
-# one after another (they share ports and CPU), and ends with one line: "N passed, N failed"
-# (followed by "; lint failed" when a static check failed). Any failure fails the run.
+# (ops/lint.sh: shellcheck, systemd-analyze verify, lintian, yamllint, ansible-lint), then
+# the three test projects one after another (they share ports and CPU), and ends with one
+# line: "N passed, N failed" (followed by "; lint failed" when a static check failed). Any
+# failure fails the run.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
