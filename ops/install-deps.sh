@@ -32,9 +32,10 @@ run() {
 # package and script checks; openssl: the certificates the HTTPS tests make; ansible-core,
 # openssh-server/-client: the fleet rollout (ops/ansible) into boxes over SSH, python3-apt
 # for its apt module on those hosts (the boxes share this machine's root); ansible-lint,
-# yamllint: its static checks.
+# yamllint: its static checks; haproxy, dpkg-dev, apt-utils, gnupg: the fleet simulation's load
+# balancer and signed repository (ops/fleet/simulate.sh).
 packages=(clang zlib1g-dev apache2-utils wrk nghttp2-client systemd-container lintian shellcheck curl openssl
-  ansible-core ansible-lint yamllint python3-apt openssh-server openssh-client)
+  ansible-core ansible-lint yamllint python3-apt openssh-server openssh-client haproxy dpkg-dev apt-utils gnupg)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

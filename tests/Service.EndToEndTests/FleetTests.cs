@@ -21,7 +21,7 @@ public sealed class FleetTests(FleetFixture fixture, ITestOutputHelper output) :
     // rollout of 4 hosts (the test asserts that it did, from the timestamps).
     private const int AbConcurrency = 1000, AbRequests = 300_000;
     private const int WrkConnections = 200;
-    private static readonly TimeSpan WrkDuration = TimeSpan.FromSeconds(75);
+    private static readonly TimeSpan WrkDuration = TimeSpan.FromSeconds(130);
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(3);
 
     private Fleet Fleet => fixture.Fleet;

@@ -60,16 +60,13 @@ public static partial class AnsibleRollout
         return recap;
     }
 
-    // No colours, no cowsay, a plain host-key policy for throwaway hosts (the inventory sets
-    // it too); SSH pipelining saves a round trip per task on 2 cores.
+    // The playbook's own settings (forks, pipelining, YAML results), as its header says to
+    // run it; no colours in the captured output.
     private static readonly Dictionary<string, string> Environment = new()
     {
+        ["ANSIBLE_CONFIG"] = Repo.Ops("ansible/ansible.cfg"),
         ["ANSIBLE_NOCOLOR"] = "1",
         ["ANSIBLE_FORCE_COLOR"] = "0",
-        ["ANSIBLE_NOCOWS"] = "1",
-        ["ANSIBLE_PIPELINING"] = "True",
-        ["ANSIBLE_HOST_KEY_CHECKING"] = "False",
-        ["ANSIBLE_RETRY_FILES_ENABLED"] = "False",
     };
 
     [GeneratedRegex(@"^(?<host>\S+)\s+:\s+ok=(?<ok>\d+)\s+changed=(?<changed>\d+)\s+unreachable=(?<unreachable>\d+)\s+failed=(?<failed>\d+)", RegexOptions.Multiline)]

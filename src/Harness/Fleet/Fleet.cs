@@ -31,10 +31,14 @@ public sealed class Fleet : IAsyncDisposable
     /// <summary>The Ansible inventory: group app, gue_port per host, SSH and repository settings.</summary>
     public string Inventory => Path.Combine(Dir, "inventory.ini");
 
-    /// <summary>Boots <paramref name="hosts"/> hosts and a repository holding <paramref name="debs"/>.</summary>
-    public static async Task<Fleet> UpAsync(int hosts, IEnumerable<string> debs, CancellationToken cancel = default)
+    /// <summary>
+    /// Boots <paramref name="hosts"/> hosts and a repository holding <paramref name="debs"/>, its
+    /// state in <paramref name="dir"/> (default: a new temporary directory), which a caller that
+    /// may be killed can hand to `simulate.sh down` (ops/demo.sh does).
+    /// </summary>
+    public static async Task<Fleet> UpAsync(int hosts, IEnumerable<string> debs, CancellationToken cancel = default, string? dir = null)
     {
-        var dir = Directory.CreateTempSubdirectory("gue-fleet.").FullName;
+        dir ??= Directory.CreateTempSubdirectory("gue-fleet.").FullName;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var up = await Cli.RunAsync(Script, ["up", dir, "-n", hosts.ToString(System.Globalization.CultureInfo.InvariantCulture), "--publish", .. debs],
             UpDeadline, cancel: cancel);

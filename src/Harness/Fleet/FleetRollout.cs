@@ -25,14 +25,40 @@ public static class FleetRollout
 
     /// <summary>
     /// Rolls <paramref name="version"/> out under the load <paramref name="startLoad"/> starts;
-    /// the playbook starts <paramref name="warmUp"/> after the load.
+    /// the playbook starts <paramref name="warmUp"/> after the load. <paramref name="watch"/>, if
+    /// given, runs beside the load until it ends (the demo's live progress).
     /// </summary>
     public static async Task<Run> UnderLoadAsync(Fleet fleet, string version, Func<RunClock, LoadGenerator> startLoad, TimeSpan warmUp,
-        RunClock clock, IReadOnlyDictionary<string, string>? extraVars = null, CancellationToken cancel = default)
+        RunClock clock, IReadOnlyDictionary<string, string>? extraVars = null, int samplerLoops = 1,
+        Func<LoadGenerator, VersionSampler, CancellationToken, Task>? watch = null, CancellationToken cancel = default)
     {
         var before = await fleet.StatesAsync();
-        await using var sampler = new VersionSampler(Fleet.BalancerPort, TimeSpan.FromMilliseconds(5), clock: clock);
+        await using var sampler = new VersionSampler(Fleet.BalancerPort, TimeSpan.FromMilliseconds(5), samplerLoops, clock);
         await using var load = startLoad(clock);
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var watcher = watch?.Invoke(load, sampler, watching.Token) ?? Task.CompletedTask;
+        try
+        {
+            return await RunAsync(fleet, version, load, sampler, before, warmUp, clock, extraVars, cancel);
+        }
+        finally
+        {
+            await watching.CancelAsync();
+            try
+            {
+                await watcher;
+            }
+            catch (OperationCanceledException)
+            {
+                // The watcher's way of ending.
+            }
+        }
+    }
+
+    private static async Task<Run> RunAsync(Fleet fleet, string version, LoadGenerator load, VersionSampler sampler,
+        IReadOnlyList<HostState> before, TimeSpan warmUp, RunClock clock, IReadOnlyDictionary<string, string>? extraVars,
+        CancellationToken cancel)
+    {
         await Task.Delay(warmUp, cancel);
         if (load.HasExited)
         {
