@@ -210,6 +210,8 @@ down() {
     done <"$dir/boxes"
     for pid in "${stops[@]}"; do wait "$pid" || true; done
   fi
+  # gpg started an agent for the signing key's home; it would outlive the fleet.
+  if [[ -d $dir/gnupg ]]; then gpgconf --homedir "$dir/gnupg" --kill gpg-agent 2>/dev/null || true; fi
   rm -f "$dir/pids" "$dir/boxes"
 }
 
