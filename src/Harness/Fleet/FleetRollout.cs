@@ -9,12 +9,15 @@ public static class FleetRollout
 {
     public static readonly TimeSpan LoadDeadline = TimeSpan.FromMinutes(6);
 
-    public sealed record Run(AnsibleRollout.Result Rollout, LoadResult Load, TimeSpan LoadStarted, TimeSpan LoadFinished,
+    public sealed record Run(AnsibleRollout.Result Rollout, LoadResult Load, TimeSpan LoadStarted, TimeSpan LoadFinished, bool LoadRunningAtRolloutEnd,
         IReadOnlyList<VersionSampler.Sample> Samples, IReadOnlyList<HostState> Before, IReadOnlyList<HostState> After,
         IReadOnlyList<HostHandover> Handovers)
     {
-        /// <summary>The load ran before the rollout began and ended after it had finished.</summary>
-        public bool LoadSpannedRollout => LoadStarted < Rollout.Started && LoadFinished > Rollout.Finished;
+        /// <summary>
+        /// The load began before the rollout and was still running when the playbook returned
+        /// (checked on the process then: LoadFinished is only stamped when its result is read).
+        /// </summary>
+        public bool LoadSpannedRollout => LoadStarted < Rollout.Started && LoadRunningAtRolloutEnd;
 
         /// <summary>Rollout wall time minus the sum of the hosts' own handovers: what Ansible, apt and the health gates add.</summary>
         public TimeSpan Overhead => Rollout.WallTime - Handovers.Aggregate(TimeSpan.Zero, (sum, h) => sum + h.Duration);
@@ -65,6 +68,7 @@ public static class FleetRollout
             throw new HarnessException($"{load.Description} ended during its warm-up:\n{load.Output}");
         }
         var rollout = await AnsibleRollout.RunAsync(fleet.Inventory, version, clock, extraVars, cancel);
+        var loadRunning = !load.HasExited;
         var result = await load.WaitForResultAsync(LoadDeadline, cancel);
         await sampler.DisposeAsync();
 
@@ -78,6 +82,6 @@ public static class FleetRollout
                 handovers.Add(handover);
             }
         }
-        return new Run(rollout, result, load.Started, load.Finished ?? clock.Now, sampler.Samples, before, after, handovers);
+        return new Run(rollout, result, load.Started, load.Finished ?? clock.Now, loadRunning, sampler.Samples, before, after, handovers);
     }
 }
