@@ -3,6 +3,13 @@
 # command. On a fresh Debian/Ubuntu machine, as root:
 #
 #   ops/demo.sh [--requests N] [--chart FILE] [--rebuild]
+#   ops/demo.sh --fleet [--requests N] [--chart FILE] [--rebuild]
+#
+# --fleet: the same two versions rolled out across a fleet instead (docs/fleet.md): 4 simulated
+# hosts behind HAProxy on 127.0.0.1:8080 (ops/fleet/simulate.sh, its state in build/demo/fleet),
+# V1 installed by ops/ansible/rollout.yml, then ab -c 1000 -n N (default 300000) through HAProxy
+# and, 5 s in, the rollout of V2 with the playbook; live per-host progress, each host's
+# handover, PASS or FAIL, and the chart (default build/demo/fleet.svg).
 #
 # 1. installs what is missing (ops/install-deps.sh);
 # 2. builds the packages of two versions, GUE_DEMO_V1 (1.0.0) and GUE_DEMO_V2 (2.0.0), reusing
@@ -34,6 +41,8 @@ rebuild=${GUE_DEMO_REBUILD:-0}
 port_wait=${GUE_DEMO_PORT_WAIT:-600}
 log=$top/build/demo/demo.log
 demo_args=()
+fleet=0
+fleet_dir=$top/build/demo/fleet
 
 die() { echo "demo.sh: $*" >&2; exit 2; }
 say() { echo "==> $*" >&2; }
@@ -63,6 +72,7 @@ while [[ $# -gt 0 ]]; do
       demo_args+=("$1" "$(realpath -m -- "$2")")   # relative to where the user is, not the repo
       shift 2 ;;
     --rebuild) rebuild=1; shift ;;
+    --fleet) fleet=1; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
@@ -98,6 +108,11 @@ cleanup() {
     # it started (ab, nsenter). Whatever of it outlived the demo, e.g. after a crash, goes now.
     if kill -0 -- "-$demo_pid" 2>/dev/null; then
       kill -KILL -- "-$demo_pid" 2>/dev/null || true
+    fi
+    # The fleet demo takes its fleet down itself; this is for one that could not.
+    if [[ -f $fleet_dir/pids ]]; then
+      say "tearing down the fleet in $fleet_dir"
+      ops/fleet/simulate.sh down "$fleet_dir" >>"$log" 2>&1 || status=$((status ? status : 2))
     fi
     # The demo throws its box away itself; this is for a demo that could not (killed, crashed).
     # Its box is named after its pid (SystemdBox.StartAsync("demo")).
@@ -143,7 +158,15 @@ while [[ -n $(ss -Hltn "sport = :$PORT") ]]; do
   sleep 5
 done
 
-setsid dotnet build/demo/bin/UpgradeDemo.dll --from "${debs[0]}" --to "${debs[1]}" \
+mode=()
+if ((fleet)); then
+  # A fleet left by a demo killed with SIGKILL (no trap ran) goes first.
+  [[ ! -f $fleet_dir/pids ]] || step "tearing down the fleet a previous demo left" ops/fleet/simulate.sh down "$fleet_dir"
+  rm -rf "$fleet_dir"
+  mode=(--fleet "$fleet_dir" --requests 300000 --chart "$top/build/demo/fleet.svg")
+fi
+# Later options win: the user's --requests and --chart override the fleet's defaults.
+setsid dotnet build/demo/bin/UpgradeDemo.dll ${mode[@]+"${mode[@]}"} --from "${debs[0]}" --to "${debs[1]}" \
   ${demo_args[@]+"${demo_args[@]}"} 9>&- &
 demo_pid=$!
 status=0

@@ -29,14 +29,14 @@ run() {
 
 # clang + zlib1g-dev: Native AOT linking; apache2-utils (ab), wrk, nghttp2-client (h2load):
 # load; systemd-container: systemd-nspawn for the end-to-end tests; lintian, shellcheck:
-# package and script checks; openssl: the certificates the HTTPS tests make; dpkg-dev
-# (dpkg-scanpackages), apt-utils (apt-ftparchive), gnupg: ops/repo/publish.sh's signed apt
-# repository; python3: the plain HTTP server that serves it in the tests; ansible-core,
+# package and script checks; openssl: the certificates the HTTPS tests make; ansible-core,
 # openssh-server/-client: the fleet rollout (ops/ansible) into boxes over SSH, python3-apt
 # for its apt module on those hosts (the boxes share this machine's root); ansible-lint,
-# yamllint: its static checks.
+# yamllint: its static checks; dpkg-dev (dpkg-scanpackages), apt-utils (apt-ftparchive), gnupg:
+# ops/repo/publish.sh's signed apt repository; python3: the plain HTTP server that serves it;
+# haproxy: the fleet simulation's load balancer (ops/fleet/simulate.sh).
 packages=(clang zlib1g-dev apache2-utils wrk nghttp2-client systemd-container lintian shellcheck curl openssl
-  dpkg-dev apt-utils gnupg python3 ansible-core ansible-lint yamllint python3-apt openssh-server openssh-client)
+  ansible-core ansible-lint yamllint python3-apt openssh-server openssh-client dpkg-dev apt-utils gnupg python3 haproxy)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

@@ -59,6 +59,7 @@ compared "The service against a minimal Go net/http server" compare-go.sh
 compared "HTTPS beside plain HTTP" https.sh
 compared "Handover overhead: idle dpkg -i with and without the handover" overhead.sh
 section "Consecutive upgrades in a real systemd under ab -c 1000" upgrades.sh 1.0.0 2.0.0
+section "Fleet rollout: 4 hosts behind HAProxy, ansible-playbook under ab -c 1000" fleet.sh 1.0.0 2.0.0
 
 {
   echo "# Benchmarks"

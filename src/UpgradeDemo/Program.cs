@@ -16,6 +16,9 @@ try
     {
         "bench-upgrades" => await BenchUpgrades.RunAsync(args[1..], interrupted.Token),
         "bench-overhead" => await BenchOverhead.RunAsync(args[1..], interrupted.Token),
+        "bench-fleet" => await BenchFleet.RunAsync(args[1..], interrupted.Token),
+        // ops/demo.sh --fleet: --fleet DIR, where the fleet's state goes (demo.sh cleans up from it).
+        "--fleet" when args.Length >= 2 => await new FleetDemo(DemoOptions.Parse(args[2..]), args[1]).RunAsync(interrupted.Token),
         "load-summary" => LoadSummary.Run(args[1..]),
         _ => await new DemoRun(DemoOptions.Parse(args)).RunAsync(interrupted.Token),
     };

@@ -32,6 +32,9 @@ public sealed class SystemdBox : IAsyncDisposable
         return box;
     }
 
+    /// <summary>A box someone else booted and throws away (e.g. a fleet host of ops/fleet/simulate.sh).</summary>
+    public static SystemdBox Attach(string name) => new(name, Repo.Ops("systemd-box"), owned: false);
+
     /// <summary>
     /// The same root, not booted: an image build or a chroot, where no systemd runs.
     /// Run commands in it with OfflineAsync, then BootAsync to see what the next boot does.

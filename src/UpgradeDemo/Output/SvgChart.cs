@@ -78,10 +78,14 @@ internal sealed class SvgChart(DemoOutcome outcome)
             Text(x + 22, 105, unknown, 13, "#333333");
             x += 22 + TextWidth(unknown, 13) + 22;
         }
-        const string band = "handover: dpkg -i until the old version stopped";
-        Append($"<rect x=\"{F(x)}\" y=\"95\" width=\"16\" height=\"11\" fill=\"#F5C542\" fill-opacity=\"0.35\" stroke=\"#D9A400\" stroke-width=\"0.8\"/>");
-        Text(x + 22, 105, band, 13, "#333333");
-        x += 22 + TextWidth(band, 13) + 22;
+        // A fleet rollout has no single dpkg -i: no band, so no legend for it.
+        if (outcome.Upgrade[UpgradeStep.DpkgStarted] is not null)
+        {
+            const string band = "handover: dpkg -i until the old version stopped";
+            Append($"<rect x=\"{F(x)}\" y=\"95\" width=\"16\" height=\"11\" fill=\"#F5C542\" fill-opacity=\"0.35\" stroke=\"#D9A400\" stroke-width=\"0.8\"/>");
+            Text(x + 22, 105, band, 13, "#333333");
+            x += 22 + TextWidth(band, 13) + 22;
+        }
         if (outcome.SamplerErrors > 0)
         {
             Append($"<path d=\"M{F(x + 8)},95 l6,11 h-12 z\" fill=\"{ErrorColour}\"/>");
@@ -169,7 +173,7 @@ internal sealed class SvgChart(DemoOutcome outcome)
             Text(X(x), StripBottom + 20, x.ToString(step < 1 ? "0.0" : "0", CultureInfo.InvariantCulture), 12, Muted, anchor: "middle");
         }
         Text((Left + Right) / 2, StripBottom + 42, "seconds since the load started", 13, "#444444", anchor: "middle");
-        Text(Left, Height - 12, $"{outcome.Upgrade.Steps.Count} steps timed from the box's journal; sampler ({outcome.SamplerDescription}) beside ab, strip in {_series.ShareBucket.TotalMilliseconds:F0} ms buckets", 11, "#999999");
+        Text(Left, Height - 12, $"{outcome.Upgrade.Steps.Count} steps timed from systemd's journal; sampler ({outcome.SamplerDescription}) beside ab, strip in {_series.ShareBucket.TotalMilliseconds:F0} ms buckets", 11, "#999999");
     }
 
     private void Errors()
