@@ -102,7 +102,9 @@ public sealed class Http2Load : IAsyncDisposable
             {
                 var kind = Classify(ex);
                 _errors.AddOrUpdate(kind, 1, (_, n) => n + 1);
-                _firstErrors.TryAdd(kind, ex.Message);
+                // The whole chain: the outer "error while sending the request" says little; the
+                // inner exceptions say whether the connection was reset, closed or timed out.
+                _firstErrors.TryAdd(kind, Chain(ex));
             }
             var took = (_clock.Elapsed - sent).Ticks;
             for (var longest = Interlocked.Read(ref _longestTicks); took > longest; longest = Interlocked.Read(ref _longestTicks))
@@ -147,5 +149,15 @@ public sealed class Http2Load : IAsyncDisposable
         }
         _telemetry.Dispose();
         _stop.Dispose();
+    }
+
+    private static string Chain(Exception ex)
+    {
+        var messages = new List<string>();
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            messages.Add($"{e.GetType().Name}: {e.Message}");
+        }
+        return string.Join(" <- ", messages);
     }
 }
