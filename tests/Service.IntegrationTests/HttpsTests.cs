@@ -48,7 +48,7 @@ public sealed class HttpsTests(PublishedBinaries binaries) : IDisposable
         var files = TestCertificates.Write(_directory);
         int port = ServiceProcess.FreePort(), httpsPort = ServiceProcess.FreePort();
         await using var service = await ServiceProcess.StartReadyAsync(binaries.V1, port, HttpsArgs(httpsPort, files));
-        Assert.Contains(ServiceEvent.TlsSelfCheckPassed, ServiceEvents.In(service.Log));
+        await service.WaitForEventAsync(ServiceEvent.TlsSelfCheckPassed, Deadline);
 
         using var client = Client(files, Version.Parse(protocol));
         using var response = await client.GetAsync($"https://127.0.0.1:{httpsPort}/");
@@ -134,12 +134,6 @@ public sealed class HttpsTests(PublishedBinaries binaries) : IDisposable
         Assert.Equal((Artifacts.V1, result.Requests), (answered.Key, answered.Value));
     }
 
-    private static async Task WaitForEventAsync(ServiceProcess service, ServiceEvent expected)
-    {
-        using var deadline = new CancellationTokenSource(Deadline);
-        while (!ServiceEvents.In(service.Log).Contains(expected))
-        {
-            await Task.Delay(20, deadline.Token);
-        }
-    }
+    private static Task WaitForEventAsync(ServiceProcess service, ServiceEvent expected) =>
+        service.WaitForEventAsync(expected, Deadline);
 }

@@ -95,10 +95,46 @@ public sealed class LifecycleTests(PublishedBinaries binaries)
         await using var second = await ServiceProcess.StartReadyAsync(binaries.V2, port);
 
         Assert.False(first.HasExited);
-        Assert.Contains(ServiceEvent.Listening, ServiceEvents.In(second.Log));
+        await second.WaitForEventAsync(ServiceEvent.Listening, Deadline);
         // Both in the port's group: two listening sockets on it.
         var listeners = await Cli.RunAsync("ss", ["-Hltn", $"sport = :{port}"], TimeSpan.FromSeconds(10));
         Assert.Equal(2, listeners.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
+    public async Task BuildWhoseSelfCheckFailsNeverListensOnTheSharedPortSoEveryClientMeetsTheServingOne()
+    {
+        int port = ServiceProcess.FreePort();
+        await using var serving = await ServiceProcess.StartReadyAsync(binaries.V1, port);
+        await using var faulty = ServiceProcess.Start(binaries.Faulty, port, ["--Service:SelfCheck:BudgetSeconds=2"],
+            new Dictionary<string, string> { ["GUE_TEST_FAULT"] = "selfcheck" });
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var listenerCounts = new List<int>();
+        var versions = new Dictionary<string, int>();
+
+        // While the faulty build retries its self-check (it has bound the port by then), the
+        // port has one listening socket, the serving one's, and every request reaches it.
+        using var deadline = new CancellationTokenSource(Deadline);
+        while (!faulty.HasExited)
+        {
+            deadline.Token.ThrowIfCancellationRequested();
+            var listeners = await Cli.RunAsync("ss", ["-Hltn", $"sport = :{port}"], TimeSpan.FromSeconds(10));
+            listenerCounts.Add(listeners.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+            for (int i = 0; i < 20; i++)
+            {
+                using var response = await client.GetAsync($"http://127.0.0.1:{port}/", deadline.Token);
+                var version = response.Headers.GetValues("X-App-Version").Single();
+                versions[version] = versions.GetValueOrDefault(version) + 1;
+            }
+        }
+
+        Assert.Equal(70, await faulty.WaitForExitAsync(Deadline));
+        Assert.Contains(ServiceEvent.SelfCheckRetry, ServiceEvents.In(faulty.Log));
+        Assert.DoesNotContain(ServiceEvent.Listening, ServiceEvents.In(faulty.Log));
+        Assert.True(listenerCounts.Count >= 3, $"only {listenerCounts.Count} sample(s) while the faulty build ran");
+        Assert.All(listenerCounts, count => Assert.Equal(1, count));
+        Assert.Equal([Artifacts.V1], versions.Keys);
+        Assert.False(serving.HasExited);
     }
 
     [Fact]

@@ -93,6 +93,23 @@ public sealed class ServiceProcess : IAsyncDisposable
         await ready;
     }
 
+    /// <summary>
+    /// Waits until the log carries <paramref name="serviceEvent"/>. The console logger writes
+    /// from a queue, so a line may reach stdout after the sd_notify message that followed it.
+    /// </summary>
+    public async Task WaitForEventAsync(ServiceEvent serviceEvent, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!ServiceEvents.In(Log).Contains(serviceEvent))
+        {
+            if (deadline.Elapsed > timeout)
+            {
+                throw new TimeoutException($"service pid {Pid} logged no {serviceEvent} event within {timeout}:\n{Log}");
+            }
+            await Task.Delay(20);
+        }
+    }
+
     public void Terminate() => Cli.Signal(Pid, Cli.SigTerm);
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)

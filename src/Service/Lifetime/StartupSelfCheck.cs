@@ -14,10 +14,12 @@ namespace GracefulUpgrade.Service.Lifetime;
 /// <summary>
 /// Makes READY=1 mean "really ready". It runs after Kestrel has bound and started, and before
 /// the host raises ApplicationStarted (which is when SystemdLifetime sends READY=1): it proves
-/// that the shared listener carries SO_REUSEPORT and that this process's request pipeline
-/// answers a real request, and with HTTPS configured that a TLS handshake with the configured
-/// certificate and a request through it succeed on the private TLS twin of the HTTPS port. If it never passes, start-up fails, no READY=1 is sent, and the
-/// instance that is already serving keeps the port.
+/// that the shared sockets (bound, not yet listening) carry SO_REUSEPORT and that this
+/// process's request pipeline answers a real request, and with HTTPS configured that a TLS
+/// handshake with the configured certificate and a request through it succeed on the private TLS twin of the HTTPS port.
+/// Then the shared sockets start listening. If it never passes, start-up fails, no READY=1
+/// is sent, this process never listened on the shared port, and the instance that is already
+/// serving keeps every connection.
 /// </summary>
 public sealed class StartupSelfCheck(
     ListenerSockets listeners,
@@ -43,8 +45,6 @@ public sealed class StartupSelfCheck(
         var certificate = options.Value.Https.Enabled ? services.GetRequiredService<ServerCertificate>().Certificate : null;
         var tlsEndPoint = new IPEndPoint(IPAddress.Loopback, listeners.TlsSelfCheckPort);
         string? tlsProtocol = null;
-
-        Log.Listening(logger, AppVersion.Current, Environment.ProcessId, options.Value.DescribeListeners(), options.Value.Backlog);
 
         var stopwatch = Stopwatch.StartNew();
         int attempts = 0;
@@ -86,6 +86,10 @@ public sealed class StartupSelfCheck(
         {
             Log.TlsSelfCheckPassed(logger, tlsEndPoint.Port, tlsProtocol, certificate!.SerialNumber, certificate.NotAfter.ToUniversalTime());
         }
+        // Only now does this process join the port group (DeferredListener): a build that
+        // failed above never answered a client. listen() returns before READY=1 is sent.
+        listeners.StartListening(options.Value.Backlog);
+        Log.Listening(logger, AppVersion.Current, Environment.ProcessId, options.Value.DescribeListeners(), options.Value.Backlog);
         readiness.MarkReady();
         Log.Ready(logger, (long)ProcessStart.Elapsed.TotalMilliseconds);
     }

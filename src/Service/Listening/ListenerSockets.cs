@@ -11,11 +11,14 @@ namespace GracefulUpgrade.Service.Listening;
 /// Service:Https:Listen when set), and private loopback sockets on ephemeral ports that only
 /// the start-up self-check uses (a probe sent to a shared port could be answered by another
 /// instance; these can only reach this process), one plain and, with HTTPS, one TLS.
+/// The shared sockets are bound at Kestrel's start (PrepareShared) but listen only from
+/// StartListening, once the self-check has passed (see DeferredListener).
 /// </summary>
 public sealed class ListenerSockets(IOptions<ServiceOptions>? options = null)
 {
     private readonly Lock _gate = new();
     private readonly List<Socket> _shared = [];
+    private readonly TaskCompletionSource<bool> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Socket? _selfCheck;
     private Socket? _tlsSelfCheck;
 
@@ -45,6 +48,49 @@ public sealed class ListenerSockets(IOptions<ServiceOptions>? options = null)
         }
     }
 
+    /// <summary>True once the shared sockets listen; false if they were closed before that.</summary>
+    public Task<bool> WhenListening => _listening.Task;
+
+    /// <summary>
+    /// Binds a shared socket without listening on it yet; a port that cannot be bound fails
+    /// here, at Kestrel's start, naming its setting.
+    /// </summary>
+    public void PrepareShared(IPEndPoint endPoint)
+    {
+        lock (_gate)
+        {
+            try
+            {
+                _shared.Add(ReusePortSocket.CreateBound(endPoint));
+            }
+            catch (SocketException ex)
+            {
+                throw new ListenFailedException(SettingOf(endPoint), endPoint, ex);
+            }
+        }
+    }
+
+    /// <summary>
+    /// listen() on every shared socket, which joins them to their port's SO_REUSEPORT group:
+    /// from here on the kernel hands this process connections. Synchronous, so that whatever
+    /// follows (READY=1, a successor's hand-over) comes after it.
+    /// </summary>
+    public void StartListening(int backlog)
+    {
+        lock (_gate)
+        {
+            if (_listening.Task.IsCompleted)
+            {
+                throw new InvalidOperationException("the shared listeners were closed before they listened");
+            }
+            foreach (var socket in _shared)
+            {
+                socket.Listen(backlog);
+            }
+            _listening.SetResult(true);
+        }
+    }
+
     /// <summary>Kestrel's SocketTransportOptions.CreateBoundListenSocket.</summary>
     public Socket CreateBound(EndPoint endPoint)
     {
@@ -61,16 +107,8 @@ public sealed class ListenerSockets(IOptions<ServiceOptions>? options = null)
                 socket.Bind(ip);
                 return ReferenceEquals(endPoint, TlsSelfCheckEndPoint) ? _tlsSelfCheck = socket : _selfCheck = socket;
             }
-            try
-            {
-                var shared = ReusePortSocket.CreateBound(ip);
-                _shared.Add(shared);
-                return shared;
-            }
-            catch (SocketException ex)
-            {
-                throw new ListenFailedException(SettingOf(ip), ip, ex);
-            }
+            // Only DeferredListener binds a shared port through the transport, after PrepareShared.
+            return _shared.Single(socket => ((IPEndPoint)socket.LocalEndPoint!).Port == ip.Port);
         }
     }
 
@@ -89,6 +127,7 @@ public sealed class ListenerSockets(IOptions<ServiceOptions>? options = null)
     {
         lock (_gate)
         {
+            _listening.TrySetResult(false);
             foreach (var shared in _shared)
             {
                 shared.Dispose();

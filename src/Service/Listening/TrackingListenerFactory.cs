@@ -6,13 +6,14 @@ using Microsoft.Extensions.Options;
 namespace GracefulUpgrade.Service.Listening;
 
 /// <summary>
-/// Kestrel's socket transport, registered in its place, with the shared listener wrapped in a
-/// TrackingListener. The private self-check listener is left as it is: the drain is about
-/// the shared port only.
+/// Kestrel's socket transport, registered in its place, with each shared listener deferred
+/// until the self-check has passed (DeferredListener) and wrapped in a TrackingListener. The
+/// private self-check listeners are left as they are: the drain is about the shared ports only.
 /// </summary>
 internal sealed class TrackingListenerFactory(
     IOptions<SocketTransportOptions> options,
     ILoggerFactory loggerFactory,
+    ListenerSockets sockets,
     ConnectionTracker tracker) : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
     private readonly SocketTransportFactory _sockets = new(options, loggerFactory);
@@ -21,12 +22,13 @@ internal sealed class TrackingListenerFactory(
 
     public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
-        var listener = await _sockets.BindAsync(endpoint, cancellationToken);
-        if (endpoint.Equals(ListenerSockets.SelfCheckEndPoint))
+        // The private self-check listeners (port 0, plain and TLS) listen at once: the self-check needs them.
+        if (endpoint is IPEndPoint { Port: 0 })
         {
-            return listener;
+            return await _sockets.BindAsync(endpoint, cancellationToken);
         }
+        sockets.PrepareShared((IPEndPoint)endpoint);
         tracker.AcceptingStarted();
-        return new TrackingListener(listener, tracker);
+        return new TrackingListener(new DeferredListener(endpoint, sockets, _sockets), tracker);
     }
 }
