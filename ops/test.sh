@@ -64,6 +64,9 @@ fi
 [ "$total" -gt 0 ] || { echo "no test ran" >&2; status=1; }
 [ "$failed" -eq 0 ] || status=1
 
+# What failed and why, right above the totals: the tail of a CI log is often all that is kept.
+python3 ops/test/failures.py "$results"/*.trx || true
+
 summary="$passed passed, $failed failed"
 [ "$skipped" -eq 0 ] || summary="$summary, $skipped skipped"
 [ "$lint" = ok ] || summary="$summary; lint failed"

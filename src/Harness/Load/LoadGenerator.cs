@@ -17,8 +17,10 @@ public sealed partial class LoadGenerator : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private readonly Task _readers;
     private readonly List<(TimeSpan At, long Completed)> _marks = [];
+    private readonly CancellationTokenSource _stopWatch = new();
+    private readonly Task<string?> _stallWatch = Task.FromResult<string?>(null);
 
-    private LoadGenerator(string tool, string arguments, long? requests, RunClock clock)
+    private LoadGenerator(string tool, string arguments, long? requests, RunClock clock, int port)
     {
         Tool = tool;
         Description = $"{tool} {arguments}";
@@ -28,6 +30,10 @@ public sealed partial class LoadGenerator : IAsyncDisposable
         // Each tool needs a descriptor per connection: raise the soft limit as far as allowed.
         _process = Cli.Start("/bin/sh", ["-c", $"ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec {Description}"]);
         _readers = Task.WhenAll(PumpAsync(_process.StandardOutput), PumpAsync(_process.StandardError));
+        if (tool == "ab")
+        {
+            _stallWatch = new StallWatch(port, _process.Id).WatchAsync(_stopWatch.Token);
+        }
     }
 
     public string Tool { get; }
@@ -51,7 +57,7 @@ public sealed partial class LoadGenerator : IAsyncDisposable
     public static LoadGenerator StartAb(int port, int concurrency, int requests, bool keepAlive = false, string path = "/",
         string? timingsFile = null, RunClock? clock = null, bool https = false, bool countReceiveErrors = true) =>
         new("ab", $"{(countReceiveErrors ? "-r " : "")}{(keepAlive ? "-k " : "")}{(timingsFile is null ? "" : $"-g {timingsFile} ")}-c {concurrency} -n {requests} {Url(https, port, path)}",
-            requests, clock ?? new RunClock());
+            requests, clock ?? new RunClock(), port);
 
     /// <summary>
     /// wrk keeps every connection alive for its whole run (a "Connection: close" response makes
@@ -61,7 +67,7 @@ public sealed partial class LoadGenerator : IAsyncDisposable
     public static LoadGenerator StartWrk(int port, int connections, TimeSpan duration, RunClock? clock = null, bool https = false,
         bool countVersions = false) =>
         new("wrk", $"-t 2 -c {connections} -d {(int)duration.TotalSeconds}s --latency {(countVersions ? $"-s {VersionScript} " : "")}{Url(https, port, "/")}",
-            null, clock ?? new RunClock());
+            null, clock ?? new RunClock(), port);
 
     private static string VersionScript => Path.Combine(AppContext.BaseDirectory, "Load", "wrk-versions.lua");
 
@@ -70,7 +76,7 @@ public sealed partial class LoadGenerator : IAsyncDisposable
     /// https as HTTP/2 chosen by ALPN, with M concurrent streams per connection.
     /// </summary>
     public static LoadGenerator StartH2load(int port, int clients, int requests, RunClock? clock = null, bool https = false, int streams = 1) =>
-        new("h2load", $"{(https ? $"-m {streams}" : "--h1")} -c {clients} -n {requests} {Url(https, port, "/")}", requests, clock ?? new RunClock());
+        new("h2load", $"{(https ? $"-m {streams}" : "--h1")} -c {clients} -n {requests} {Url(https, port, "/")}", requests, clock ?? new RunClock(), port);
 
     private static string Url(bool https, int port, string path) => $"{(https ? "https" : "http")}://127.0.0.1:{port}{path}";
 
@@ -124,7 +130,10 @@ public sealed partial class LoadGenerator : IAsyncDisposable
         }
         Finished ??= _clock.Now;
         await _readers;
-        return LoadResult.Parse(Tool, Output);
+        await _stopWatch.CancelAsync();
+        var result = LoadResult.Parse(Tool, Output);
+        // Where a stalled request was, when there was one (see StallWatch), after ab's own lines.
+        return await _stallWatch is { } stall ? result with { RawOutput = result.RawOutput + stall } : result;
     }
 
     /// <summary>stdout and stderr, line by line as they came.</summary>
@@ -159,6 +168,7 @@ public sealed partial class LoadGenerator : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopWatch.CancelAsync();
         await Cli.StopAsync(_process);
         await _readers.WaitAsync(TimeSpan.FromSeconds(10));
         _process.Dispose();
