@@ -69,7 +69,12 @@ internal sealed class StallWatch(int port, int abPid)
         })
         {
             var result = await Cli.RunAsync(file, args, CommandTimeout);
-            report.AppendLine($"$ {file} {string.Join(' ', args)}").Append(result.Output).Append(result.Error);
+            report.AppendLine($"$ {file} {string.Join(' ', args)}");
+            // ss pads its columns to a terminal's width: trailing blanks only.
+            foreach (var line in (result.Output + result.Error).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                report.AppendLine(line.TrimEnd());
+            }
         }
         return report.ToString();
     }
