@@ -33,9 +33,12 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
         Assert.NotEqual(before, await box.PropertyAsync(V1, "MainPID"));
         Assert.Equal("active", await box.SystemctlAsync("is-active", V1));
         Assert.Equal(200, await StatusAsync(box, "/delay?ms=1")); // the edited setting is in effect
-        var journal = await box.JournalAsync(V1);
-        JournalEvents.AssertInOrder(journal, ServiceEvent.ReloadRequested, ServiceEvent.Listening, ServiceEvent.SuccessorReady, ServiceEvent.ListenerClosed, ServiceEvent.PredecessorDrained);
-        JournalEvents.AssertHas(journal, ServiceEvent.TookOver); // the new process's line, which interleaves with the old one's
+        var journal = await box.JournalEntriesAsync(V1);
+        var after = await box.PropertyAsync(V1, "MainPID");
+        // The new process listened only after its self-check, and before it took over; the old
+        // one closed its listener only once the new one was ready.
+        JournalEvents.AssertInOrder(journal, after, ServiceEvent.SelfCheckPassed, ServiceEvent.Listening, ServiceEvent.TookOver);
+        JournalEvents.AssertInOrder(journal, before, ServiceEvent.ReloadRequested, ServiceEvent.SuccessorReady, ServiceEvent.ListenerClosed, ServiceEvent.PredecessorDrained);
         await AssertOneProcessLeftAsync(box, V1);
     }
 

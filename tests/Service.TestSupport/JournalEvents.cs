@@ -10,14 +10,25 @@ namespace GracefulUpgrade.TestSupport;
 public static class JournalEvents
 {
     /// <summary>Each event occurs, each after the one before it.</summary>
-    public static void AssertInOrder(string log, params ServiceEvent[] events)
+    public static void AssertInOrder(string log, params ServiceEvent[] events) =>
+        AssertInOrder(ServiceEvents.In(log), log, events);
+
+    /// <summary>
+    /// Each event of one process occurs, each after the one before it. The order of one
+    /// process's lines is its own; two processes' lines interleave in the journal as their
+    /// log queues happen to flush, so no order between processes can be read from it.
+    /// </summary>
+    public static void AssertInOrder(IReadOnlyList<JournalEntry> journal, string pid, params ServiceEvent[] events) =>
+        AssertInOrder([.. journal.Where(entry => entry.Pid == pid).Select(entry => entry.Event).OfType<ServiceEvent>()],
+            $"pid {pid}'s events in:\n{string.Join('\n', journal.Select(entry => $"[{entry.Pid}] {entry.Message}"))}", events);
+
+    private static void AssertInOrder(IReadOnlyList<ServiceEvent> seen, string context, ServiceEvent[] events)
     {
-        var seen = ServiceEvents.In(log);
         int at = 0;
         foreach (var e in events)
         {
             int next = IndexOf(seen, e, at);
-            Assert.True(next >= 0, $"{e} ({(int)e}) missing after [{string.Join(", ", seen.Take(at))}] in:\n{log}");
+            Assert.True(next >= 0, $"{e} ({(int)e}) missing after [{string.Join(", ", seen.Take(at))}], {context}");
             at = next + 1;
         }
     }
