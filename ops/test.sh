@@ -54,7 +54,8 @@ for trx in "$results"/*.trx; do
   total=$((total + $(attr total)))
   passed=$((passed + $(attr passed)))
   failed=$((failed + $(attr failed) + $(attr error) + $(attr timeout) + $(attr aborted)))
-  skipped=$((skipped + $(attr notExecuted)))
+  # A skipped test is in the total but not executed (the .trx's notExecuted counter stays 0).
+  skipped=$((skipped + $(attr total) - $(attr executed)))
 done
 trx_files=("$results"/*.trx)
 if [ ! -f "${trx_files[0]}" ] || [ "${#trx_files[@]}" -ne "${#projects[@]}" ]; then
