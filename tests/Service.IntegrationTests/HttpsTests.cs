@@ -114,6 +114,29 @@ public sealed class HttpsTests(PublishedBinaries binaries) : IDisposable
         Assert.Equal(0, await service.WaitForExitAsync(Deadline));
     }
 
+    /// <summary>
+    /// The handover of the e2e HTTP/2 upgrade test in a few seconds on loopback, without
+    /// systemd or dpkg: V2 joins the port group, V1 drains (GOAWAY to every HTTP/2 connection)
+    /// and closes its connections under 8 connections x 32 concurrent streams of .NET's
+    /// HttpClient, which follows GOAWAY. Not one request may fail.
+    /// </summary>
+    [Fact]
+    public async Task Http2ClientsThatFollowGoAwayLoseNoRequestWhenTheOldProcessDrains()
+    {
+        var files = TestCertificates.Write(_directory);
+        int port = ServiceProcess.FreePort(), httpsPort = ServiceProcess.FreePort();
+        await using var v1 = await ServiceProcess.StartReadyAsync(binaries.V1, port, HttpsArgs(httpsPort, files));
+        await using var load = Http2Load.Start(httpsPort, connections: 8, streams: 32, duration: TimeSpan.FromSeconds(6));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await using var v2 = await ServiceProcess.StartReadyAsync(binaries.V2, port, HttpsArgs(httpsPort, files));
+        v1.Terminate();
+        Assert.Equal(0, await v1.WaitForExitAsync(Deadline));
+        var result = await load.WaitForResultAsync(Deadline);
+
+        Assert.True(result.Passed, result + "\n" + v1.Log);
+        Assert.True(result.Versions.ContainsKey(Artifacts.V1) && result.Versions.ContainsKey(Artifacts.V2), result.ToString());
+    }
+
     [Fact]
     public async Task TheHarnessHttp2LoadSeesItsConnectionsAndEveryRequestOnRealKestrel()
     {
