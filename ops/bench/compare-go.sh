@@ -35,13 +35,17 @@ read -r go_med go_min go_max < <(stats "${go_t[@]}")
 
 # --- load: fresh server, 10k warm-up requests, RSS, then keep-alive and close runs.
 build_load_summary
-load() {  # name port cmd... -> sets <name>_rss <name>_hwm <name>_rps_k <name>_rps_c
+load() {  # name port cmd... -> sets <name>_rss <name>_anon <name>_file <name>_hwm <name>_rps_k <name>_rps_c
   local name=$1 pid url="http://127.0.0.1:$2/"; shift 2
   start_server "$name" "$url" "$@"
   pid=$server_pid
   echo "load test: $name (pid $pid)..." >&2
   ab -q -n 10000 -c 10 "$url" >/dev/null
   printf -v "${name}_rss" '%s' "$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status")"
+  # VmRSS = RssAnon (heap, stacks, the runtime's data) + RssFile (the binary's and the
+  # libraries' pages mapped from the page cache) + RssShmem: where a difference sits.
+  printf -v "${name}_anon" '%s' "$(awk '/^RssAnon:/{print $2}' "/proc/$pid/status")"
+  printf -v "${name}_file" '%s' "$(awk '/^RssFile:/{print $2}' "/proc/$pid/status")"
   printf -v "${name}_rps_k" '%s' "$(rps -k -c "$C" -n "$N" "$url")"
   printf -v "${name}_rps_c" '%s' "$(rps -c "$C" -n "$N" "$url")"
   printf -v "${name}_hwm" '%s' "$(awk '/^VmHWM:/{print $2}' "/proc/$pid/status")"
@@ -76,6 +80,8 @@ row "exec-to-ready max (ms)" "$ours_max" "$go_max" - 0 ""
 # shellcheck disable=SC2154
 {
   row "VmRSS after 10k requests (KiB)" "$ours_rss" "$go_rss" le 1.7 "<= 1.7x Go"
+  row "  of it RssAnon (KiB)" "$ours_anon" "$go_anon" - 0 ""
+  row "  of it RssFile (KiB)" "$ours_file" "$go_file" - 0 ""
   row "req/s keep-alive (ab -k)" "$ours_rps_k" "$go_rps_k" ge 1 ">= Go"
   row "req/s new connection each" "$ours_rps_c" "$go_rps_c" ge 1 ">= Go"
   row "VmHWM after all load (KiB)" "$ours_hwm" "$go_hwm" - 0 ""
