@@ -7,8 +7,9 @@
 #
 # --fleet: the same two versions rolled out across a fleet instead (docs/fleet.md): 4 simulated
 # hosts behind HAProxy on 127.0.0.1:8080 (ops/fleet/simulate.sh, its state in build/demo/fleet),
-# V1 installed by ops/ansible/rollout.yml, then ab -c 1000 -n N (default 300000) through HAProxy
-# and, 5 s in, the rollout of V2 with the playbook; live per-host progress, each host's
+# V1 installed by ops/ansible/rollout.yml, then ab -c 1000 through HAProxy and, 5 s in, the
+# rollout of V2 with the playbook; ab is stopped 3 s after the playbook returns (its -n N,
+# default 2000000, only bounds it); live per-host progress, each host's
 # handover, PASS or FAIL, and the chart (default build/demo/fleet.svg).
 #
 # 1. installs what is missing (ops/install-deps.sh);
@@ -163,7 +164,7 @@ if ((fleet)); then
   # A fleet left by a demo killed with SIGKILL (no trap ran) goes first.
   [[ ! -f $fleet_dir/pids ]] || step "tearing down the fleet a previous demo left" ops/fleet/simulate.sh down "$fleet_dir"
   rm -rf "$fleet_dir"
-  mode=(--fleet "$fleet_dir" --requests 300000 --chart "$top/build/demo/fleet.svg")
+  mode=(--fleet "$fleet_dir" --requests 2000000 --chart "$top/build/demo/fleet.svg")
 fi
 # Later options win: the user's --requests and --chart override the fleet's defaults.
 setsid dotnet build/demo/bin/UpgradeDemo.dll ${mode[@]+"${mode[@]}"} --from "${debs[0]}" --to "${debs[1]}" \

@@ -1,10 +1,11 @@
 #!/bin/bash
 # Fleet rollout figures (docs/benchmarks.md, "Fleet rollout"): 4 simulated hosts
 # (ops/fleet/simulate.sh) on V1 behind HAProxy, then ops/ansible/rollout.yml to V2 under
-# `ab -c 1000 -n N` through HAProxy (ab's default timeout). Prints the rollout's wall time, each
+# `ab -c 1000 -n N` through HAProxy (ab's default timeout), stopped as Ctrl-C stops it 3 s after
+# the playbook returns (N only bounds it). Prints the rollout's wall time, each
 # host's handover (from its journal), the rollout's overhead over their sum, ab's failed and
 # non-2xx requests, and p99 latency through HAProxy before, during and after the rollout.
-#   ops/bench/fleet.sh [V1 V2]     env: N (400000)
+#   ops/bench/fleet.sh [V1 V2]     env: N (2000000)
 # Hold the load lock: flock /tmp/gue-load.lock ops/bench/fleet.sh
 # The work is done by the shared harness (src/Harness) through `UpgradeDemo bench-fleet`.
 set -euo pipefail

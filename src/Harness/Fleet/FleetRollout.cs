@@ -3,11 +3,22 @@ namespace GracefulUpgrade.Harness;
 /// <summary>
 /// A rollout under load through HAProxy, as the tests, the demo and the benchmark run it:
 /// the load and a version sampler start first, ansible-playbook runs once the load has warmed
-/// up, the load runs on to its end; then each host's state and handover.
+/// up, the load runs on for <see cref="AfterRollout"/> once the playbook has returned and is then
+/// stopped as Ctrl-C stops it; then each host's state and handover. The load's own size (ab -n,
+/// wrk -d) is only a bound: however fast the machine, the load spans the rollout unless it ends
+/// first, which <see cref="Run.LoadSpannedRollout"/> tells.
 /// </summary>
 public static class FleetRollout
 {
-    public static readonly TimeSpan LoadDeadline = TimeSpan.FromMinutes(6);
+    /// <summary>How long a stop may wait for a request older than <see cref="AfterRollout"/>: past ab's own 30 s timeout.</summary>
+    private static readonly TimeSpan StopDeadline = TimeSpan.FromSeconds(45);
+
+    /// <summary>
+    /// How long the load runs on after the playbook returns, and the longest any of its requests
+    /// may have waited when it is stopped (<see cref="LoadGenerator.StopAsync"/>): every request
+    /// left in flight then began after the rollout, and every one begun before it was counted.
+    /// </summary>
+    public static readonly TimeSpan AfterRollout = TimeSpan.FromSeconds(3);
 
     public sealed record Run(AnsibleRollout.Result Rollout, LoadResult Load, TimeSpan LoadStarted, TimeSpan LoadFinished, bool LoadRunningAtRolloutEnd,
         IReadOnlyList<VersionSampler.Sample> Samples, IReadOnlyList<HostState> Before, IReadOnlyList<HostState> After,
@@ -69,7 +80,8 @@ public static class FleetRollout
         }
         var rollout = await AnsibleRollout.RunAsync(fleet.Inventory, version, clock, extraVars, cancel);
         var loadRunning = !load.HasExited;
-        var result = await load.WaitForResultAsync(LoadDeadline, cancel);
+        await Task.Delay(AfterRollout, cancel);
+        var result = await load.StopAsync(AfterRollout, StopDeadline, cancel);
         await sampler.DisposeAsync();
 
         var after = await fleet.StatesAsync();

@@ -19,6 +19,8 @@ public sealed partial class LoadGenerator : IAsyncDisposable
     private readonly List<(TimeSpan At, long Completed)> _marks = [];
     private readonly CancellationTokenSource _stopWatch = new();
     private readonly Task<string?> _stallWatch = Task.FromResult<string?>(null);
+    private readonly int _port;
+    private const int SigInt = 2;
 
     private LoadGenerator(string tool, string arguments, long? requests, RunClock clock, int port)
     {
@@ -26,6 +28,7 @@ public sealed partial class LoadGenerator : IAsyncDisposable
         Description = $"{tool} {arguments}";
         Requests = requests;
         _clock = clock;
+        _port = port;
         Started = clock.Now;
         // Each tool needs a descriptor per connection: raise the soft limit as far as allowed.
         _process = Cli.Start("/bin/sh", ["-c", $"ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec {Description}"]);
@@ -134,6 +137,52 @@ public sealed partial class LoadGenerator : IAsyncDisposable
         var result = LoadResult.Parse(Tool, Output);
         // Where a stalled request was, when there was one (see StallWatch), after ab's own lines.
         return await _stallWatch is { } stall ? result with { RawOutput = result.RawOutput + stall } : result;
+    }
+
+    /// <summary>
+    /// Ends an ab or wrk run as Ctrl-C does (both then print their summary of what they did so
+    /// far), at the first moment none of its requests has waited <paramref name="settled"/> or
+    /// longer (<see cref="InFlight"/>). Requests in flight then are younger than that and count
+    /// neither way; an older one is never dropped from the count by the stop: it is waited for,
+    /// until it is answered or the tool's own timeout counts it (ab's 30 s ends the run).
+    /// </summary>
+    public async Task<LoadResult> StopAsync(TimeSpan settled, TimeSpan timeout, CancellationToken cancel = default)
+    {
+        if (Tool is not ("ab" or "wrk"))
+        {
+            throw new InvalidOperationException($"{Tool} prints no summary when interrupted");
+        }
+        var deadline = Stopwatch.StartNew();
+        var longest = TimeSpan.Zero;
+        while (!_process.HasExited)
+        {
+            longest = await InFlight.LongestWaitAsync(_port, _process.Id);
+            if (longest < settled)
+            {
+                Interrupt();
+                break;
+            }
+            if (deadline.Elapsed > timeout)
+            {
+                Cli.Stop(_process);
+                throw new TimeoutException($"{Description}: a request still unanswered after {longest.TotalSeconds:F1} s, {timeout.TotalSeconds:F0} s after the stop began:\n{Output}");
+            }
+            await Task.Delay(100, cancel);
+        }
+        // Either ends at once on SIGINT.
+        return await WaitForResultAsync(TimeSpan.FromSeconds(10), cancel);
+    }
+
+    private void Interrupt()
+    {
+        try
+        {
+            Cli.Signal(_process.Id, SigInt);
+        }
+        catch (HarnessException) when (_process.HasExited)
+        {
+            // It ended by itself in between.
+        }
     }
 
     /// <summary>stdout and stderr, line by line as they came.</summary>

@@ -7,7 +7,8 @@ namespace GracefulUpgrade.UpgradeDemo.Tools;
 /// <summary>
 /// ops/bench/fleet.sh: a fleet of 4 simulated hosts (ops/fleet/simulate.sh) on V1, then
 /// ops/ansible/rollout.yml to V2 under ab -c 1000 through HAProxy (ab's default timeout, ab -g
-/// for every request's latency). Prints the rollout's wall time, each host's handover from its
+/// for every request's latency; stopped 3 s after the playbook returns, N = 2,000,000 only bounds
+/// it). Prints the rollout's wall time, each host's handover from its
 /// journal, the overhead of the rollout over their sum, ab's failed and non-2xx requests, and
 /// p99 of ab's requests started before, during and after the rollout.
 /// </summary>
@@ -20,7 +21,7 @@ internal static class BenchFleet
     {
         var v1 = args.ElementAtOrDefault(0) ?? "1.0.0";
         var v2 = args.ElementAtOrDefault(1) ?? "2.0.0";
-        var requests = Environment.GetEnvironmentVariable("N") is { Length: > 0 } n ? int.Parse(n, CultureInfo.InvariantCulture) : 400_000;
+        var requests = Environment.GetEnvironmentVariable("N") is { Length: > 0 } n ? int.Parse(n, CultureInfo.InvariantCulture) : 2_000_000;
         var debs = new[] { v1, v2 }.Select(v => Path.Combine(Repo.BuildDir, $"graceful-upgrade-example_{v}_amd64.deb")).ToList();
 
         using var migrateReq = new MigrateReqSysctl();
