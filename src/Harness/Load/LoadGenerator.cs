@@ -164,7 +164,7 @@ public sealed partial class LoadGenerator : IAsyncDisposable
             }
             if (deadline.Elapsed > timeout)
             {
-                Cli.Stop(_process);
+                await Cli.StopAsync(_process);
                 throw new TimeoutException($"{Description}: a request still unanswered after {longest.TotalSeconds:F1} s, {timeout.TotalSeconds:F0} s after the stop began:\n{Output}");
             }
             await Task.Delay(100, cancel);
