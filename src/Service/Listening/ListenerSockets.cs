@@ -91,6 +91,12 @@ public sealed class ListenerSockets(IOptions<ServiceOptions>? options = null)
         }
     }
 
+    /// <summary>
+    /// Whether Kestrel is binding one of the private self-check listeners rather than a shared
+    /// port: the shared ports are validated to be non-zero, so port 0 is always a private one.
+    /// </summary>
+    public static bool IsPrivate(EndPoint endPoint) => endPoint is IPEndPoint { Port: 0 };
+
     /// <summary>Kestrel's SocketTransportOptions.CreateBoundListenSocket.</summary>
     public Socket CreateBound(EndPoint endPoint)
     {
@@ -100,8 +106,7 @@ public sealed class ListenerSockets(IOptions<ServiceOptions>? options = null)
         }
         lock (_gate)
         {
-            // The shared ports are validated to be non-zero, so port 0 is always a private one.
-            if (ip.Port == 0)
+            if (IsPrivate(ip))
             {
                 var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
                 socket.Bind(ip);

@@ -22,8 +22,8 @@ internal sealed class TrackingListenerFactory(
 
     public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
-        // The private self-check listeners (port 0, plain and TLS) listen at once: the self-check needs them.
-        if (endpoint is IPEndPoint { Port: 0 })
+        // The private self-check listeners (plain and TLS) listen at once: the self-check needs them.
+        if (ListenerSockets.IsPrivate(endpoint))
         {
             return await _sockets.BindAsync(endpoint, cancellationToken);
         }
