@@ -135,10 +135,30 @@ public sealed class ListenerSockets(IOptions<ServiceOptions>? options = null)
             _listening.TrySetResult(false);
             foreach (var shared in _shared)
             {
+                // shutdown() first stops the listener in the kernel (the same inet_csk_listen_stop
+                // as close(), which moves its queue). Disposing a socket with an accept pending,
+                // as Kestrel's always is, makes .NET set SO_LINGER {1, 0} on it before close()
+                // (seen with strace); a connection completing its handshake in between would be
+                // cloned from the listener with that option, migrate to the successor and be
+                // closed there with a reset instead of a FIN. Once shut down, nothing is cloned
+                // from it. The pending accept fails and Kestrel's loop ends at the Dispose.
+                Shutdown(shared);
                 shared.Dispose();
             }
             _selfCheck?.Dispose();
             _tlsSelfCheck?.Dispose();
+        }
+    }
+
+    private static void Shutdown(Socket listener)
+    {
+        try
+        {
+            listener.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // Not listening (any more): Dispose alone closes it.
         }
     }
 }
