@@ -22,14 +22,9 @@ ours=("$bin" "--Service:Listen=127.0.0.1:$OURS_PORT")
 gosrv=("$work/go-server" "-listen=127.0.0.1:$GO_PORT")
 
 # --- exec-to-ready: ready-probe forks+execs the server, polls connect+GET / every 200 us,
-# prints ms to the first 200, SIGKILLs it. One untimed warm-up each, then runs alternate.
-"$work/ready-probe" "$OURS_PORT" "${ours[@]}" >/dev/null
-"$work/ready-probe" "$GO_PORT" "${gosrv[@]}" >/dev/null
-ours_t=() go_t=()
-for ((i = 0; i < RUNS; i++)); do
-  ours_t+=("$("$work/ready-probe" "$OURS_PORT" "${ours[@]}")")
-  go_t+=("$("$work/ready-probe" "$GO_PORT" "${gosrv[@]}")")
-done
+# prints ms to the first 200, SIGKILLs it (probe_alternating in lib.sh).
+probe_alternating "$RUNS" "$OURS_PORT" "$GO_PORT" "${ours[@]}" -- "${gosrv[@]}"
+ours_t=("${probe_a[@]}") go_t=("${probe_b[@]}")
 read -r ours_med ours_min ours_max < <(stats "${ours_t[@]}")
 read -r go_med go_min go_max < <(stats "${go_t[@]}")
 

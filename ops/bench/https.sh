@@ -29,15 +29,10 @@ plain=("$bin" "--Service:Listen=127.0.0.1:$HTTP_PORT")
 tls=("${plain[@]}" "--Service:Https:Listen=127.0.0.1:$HTTPS_PORT"
   "--Service:Https:CertificateFile=$work/cert.pem" "--Service:Https:KeyFile=$work/key.pem")
 
-# --- exec-to-ready: one untimed warm-up each (page cache), then the runs alternate.
+# --- exec-to-ready (probe_alternating in lib.sh), on /readyz: 200 only after the self-check.
 export READY_PATH=/readyz
-"$work/ready-probe" "$HTTP_PORT" "${plain[@]}" >/dev/null
-"$work/ready-probe" "$HTTP_PORT" "${tls[@]}" >/dev/null
-plain_t=() tls_t=()
-for ((i = 0; i < RUNS; i++)); do
-  plain_t+=("$("$work/ready-probe" "$HTTP_PORT" "${plain[@]}")")
-  tls_t+=("$("$work/ready-probe" "$HTTP_PORT" "${tls[@]}")")
-done
+probe_alternating "$RUNS" "$HTTP_PORT" "$HTTP_PORT" "${plain[@]}" -- "${tls[@]}"
+plain_t=("${probe_a[@]}") tls_t=("${probe_b[@]}")
 unset READY_PATH
 read -r plain_med plain_min plain_max < <(stats "${plain_t[@]}")
 read -r tls_med tls_min tls_max < <(stats "${tls_t[@]}")

@@ -39,6 +39,24 @@ require_free_ports() {
 
 build_ready_probe() { gcc -O2 -o "$work/ready-probe" "$here/ready-probe.c"; }
 
+# exec-to-ready of two commands: ready-probe fork+execs one, polls its port until the first
+# 200 and prints the ms. One untimed warm-up each (page cache), then RUNS runs that alternate,
+# so both meet the same noise of the shared machine. Sets probe_a and probe_b (ms per run).
+probe_alternating() {  # runs port_a port_b cmd_a... -- cmd_b...
+  local runs=$1 port_a=$2 port_b=$3 a=() b=() i
+  shift 3
+  while [[ $1 != -- ]]; do a+=("$1"); shift; done
+  shift
+  b=("$@")
+  "$work/ready-probe" "$port_a" "${a[@]}" >/dev/null
+  "$work/ready-probe" "$port_b" "${b[@]}" >/dev/null
+  probe_a=() probe_b=()
+  for ((i = 0; i < runs; i++)); do
+    probe_a+=("$("$work/ready-probe" "$port_a" "${a[@]}")")
+    probe_b+=("$("$work/ready-probe" "$port_b" "${b[@]}")")
+  done
+}
+
 # median min max of the arguments, one decimal
 stats() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.1f %.1f %.1f\n", m, v[1], v[NR]}'; }
 
