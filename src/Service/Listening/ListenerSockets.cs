@@ -86,6 +86,7 @@ public sealed class ListenerSockets(IOptions<ServiceOptions>? options = null)
             foreach (var socket in _shared)
             {
                 socket.Listen(backlog);
+                ReusePortSocket.SteerNewConnectionsToTheNewest(socket);
             }
             _listening.SetResult(true);
         }
