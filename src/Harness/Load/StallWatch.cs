@@ -48,13 +48,19 @@ internal sealed class StallWatch(int port, int abPid)
         return null;
     }
 
-    /// <summary>ab's established connections to the port, one "local peer" pair each.</summary>
+    /// <summary>ab's established connections to the port, one "local peer" pair each; none when ss failed.</summary>
     private async Task<List<string>> AbConnectionsAsync()
     {
-        var ss = await Cli.RunAsync("ss", ["-Htnp", "state", "established", $"( dport = :{port} )"], CommandTimeout);
-        return [.. ss.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Where(line => line.Contains($"pid={abPid},", StringComparison.Ordinal))
-            .Select(line => string.Join(' ', line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(2).Take(2)))];
+        try
+        {
+            return [.. (await InFlight.ConnectionsAsync(port, abPid, "established"))
+                .Select(line => string.Join(' ', line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(2).Take(2)))];
+        }
+        catch (HarnessException)
+        {
+            // A diagnosis must never fail the run it watches: this poll sees nothing.
+            return [];
+        }
     }
 
     private async Task<string> SnapshotAsync(int connections)
