@@ -94,11 +94,15 @@ internal sealed class FleetDemo(DemoOptions options, string fleetDir)
                 $"{s.Host} {terminal.Version(s.Version ?? "-")} [{string.Join("+", s.Active.Select(Instance).Select(terminal.Version))}]"));
             var recent = sampler.RecentVersions(ProgressEvery);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"+{clock.Now.TotalSeconds,5:F1} s  ab {load.Progress,9:N0} done  sampler {sampler.Count,6:N0} ({sampler.ErrorCount:N0} failed; " +
+                $"+{clock.Now.TotalSeconds,5:F1} s  ab {AbProgress(load),13}  sampler {sampler.Count,6:N0} ({sampler.ErrorCount:N0} failed; " +
                 $"last {ProgressEvery.TotalSeconds:F0} s: {string.Join(" ", recent.Select(kv => $"{terminal.Version(kv.Key)}={kv.Value}"))})  {hosts}"));
             await Task.Delay(ProgressEvery, stop);
         }
     }
+
+    // ab reports progress every tenth of its -n, and -n only bounds a load that is stopped
+    // after the rollout: until the first tenth, all there is to say is that it runs.
+    private static string AbProgress(LoadGenerator load) => load.Progress > 0 ? $">= {load.Progress:N0} done" : "running";
 
     // "graceful-upgrade-example@2.0.0.service" -> "2.0.0"
     private static string Instance(string unit) => unit[(unit.IndexOf('@') + 1)..].Replace(".service", "", StringComparison.Ordinal);
