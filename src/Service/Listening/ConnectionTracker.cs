@@ -104,7 +104,7 @@ public sealed class ConnectionTracker(TimeProvider time)
     {
         try
         {
-            return connection.Features.Get<ITlsApplicationProtocolFeature>()?.ApplicationProtocol.Span.SequenceEqual("h2"u8) == true;
+            return TlsListen.IsHttp2(connection);
         }
         catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
         {

@@ -90,7 +90,8 @@ internal static class TlsListen
         }
     };
 
-    private static bool IsHttp2(ConnectionContext connection) =>
+    /// <summary>Whether ALPN chose HTTP/2 for this connection; false without TLS. Asked while the handshake runs, the feature can throw (ConnectionTracker guards that).</summary>
+    internal static bool IsHttp2(ConnectionContext connection) =>
         connection.Features.Get<ITlsApplicationProtocolFeature>()?.ApplicationProtocol.Span.SequenceEqual("h2"u8) == true;
 
     /// <summary>Copies until the output is completed; false if the TLS stream failed first.</summary>
