@@ -211,6 +211,28 @@ public sealed class LifecycleTests(PublishedBinaries binaries)
     }
 
     [Fact]
+    public async Task EndpointsRefuseWhatRoutingRefused()
+    {
+        int port = ServiceProcess.FreePort();
+        await using var service = await ServiceProcess.StartReadyAsync(binaries.V1, port, ["--Service:DelayEndpoint:Enabled=true"]);
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = Deadline };
+
+        foreach (var path in new[] { "/", "/healthz", "/delay?ms=1" })
+        {
+            using var post = await client.PostAsync(path, null);
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+            Assert.Equal("GET", Assert.Single(post.Content.Headers.Allow));
+        }
+        foreach (var query in new[] { "", "?ms=abc", "?ms=-1", "?ms=1&ms=2", "?ms=99999999" })
+        {
+            using var bad = await client.GetAsync("/delay" + query);
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.StartsWith("ms must be", await bad.Content.ReadAsStringAsync());
+        }
+        Assert.Equal("waited 1 ms\n", await client.GetStringAsync("/delay?ms=1"));
+    }
+
+    [Fact]
     public async Task InFlightRequestCompletesDuringDrain()
     {
         int port = ServiceProcess.FreePort();

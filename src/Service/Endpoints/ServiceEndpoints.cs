@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using GracefulUpgrade.Service.Hosting;
 using GracefulUpgrade.Service.Lifetime;
@@ -12,50 +15,94 @@ public sealed record VersionInfo(string Version, int Pid, DateTimeOffset Started
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 internal sealed partial class ServiceJsonContext : JsonSerializerContext;
 
+/// <summary>
+/// The service's few fixed GET paths, answered by one terminal middleware rather than endpoint
+/// routing: routing's services, matcher and generated handlers cost about a tenth of each
+/// start's time to ready under Native AOT (docs/benchmarks.md) and do nothing a switch on the
+/// path cannot. What routing answered stays the same: an unknown path is 404, another method
+/// on a known path 405 with "Allow: GET".
+/// </summary>
 public static class ServiceEndpoints
 {
-    private static readonly VersionInfo Info = new(
-        AppVersion.Current, Environment.ProcessId, ProcessStart.Time);
+    private const string TextPlain = "text/plain; charset=utf-8";
+    private const string Json = "application/json; charset=utf-8";
 
-    private static readonly string RootBody = $"graceful-upgrade-example {AppVersion.Current}\n";
+    // Every answer but /delay's is fixed for the process's lifetime: encoded once.
+    private static readonly byte[] RootBody = Encoding.UTF8.GetBytes($"graceful-upgrade-example {AppVersion.Current}\n");
+    private static readonly byte[] VersionBody = JsonSerializer.SerializeToUtf8Bytes(
+        new VersionInfo(AppVersion.Current, Environment.ProcessId, ProcessStart.Time), ServiceJsonContext.Default.VersionInfo);
+    private static readonly byte[] Ok = "ok\n"u8.ToArray();
+    private static readonly byte[] ReadyBody = "ready\n"u8.ToArray();
+    private static readonly byte[] StartingBody = "starting\n"u8.ToArray();
+    private static readonly byte[] DrainingBody = "draining\n"u8.ToArray();
 
-    public static IEndpointRouteBuilder MapServiceEndpoints(this IEndpointRouteBuilder routes)
+    public static IApplicationBuilder MapServiceEndpoints(this IApplicationBuilder app)
     {
-        routes.MapGet("/", Root);
-        routes.MapGet("/version", Version);
-        routes.MapGet("/healthz", Healthz);
-        routes.MapGet("/readyz", Readyz);
-
-        var delay = routes.ServiceProvider.GetRequiredService<IOptions<ServiceOptions>>().Value.DelayEndpoint;
-        if (delay.Enabled)
+        var readiness = app.ApplicationServices.GetRequiredService<ReadinessState>();
+        var delay = app.ApplicationServices.GetRequiredService<IOptions<ServiceOptions>>().Value.DelayEndpoint;
+        app.Run(context =>
         {
-            routes.MapGet("/delay", (int ms, CancellationToken aborted) => Delay(ms, delay.GetMaxDelay(), aborted));
-        }
-        return routes;
+            var request = context.Request;
+            var response = context.Response;
+            bool known = request.Path.Value switch
+            {
+                "/" or "/version" or "/healthz" or "/readyz" => true,
+                "/delay" => delay.Enabled,
+                _ => false,
+            };
+            if (!known)
+            {
+                response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+            if (!HttpMethods.IsGet(request.Method))
+            {
+                response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+                response.Headers.Allow = HttpMethods.Get;
+                return Task.CompletedTask;
+            }
+            return request.Path.Value switch
+            {
+                "/" => Send(response, StatusCodes.Status200OK, TextPlain, RootBody),
+                "/version" => Send(response, StatusCodes.Status200OK, Json, VersionBody),
+                "/healthz" => Send(response, StatusCodes.Status200OK, TextPlain, Ok),
+                "/readyz" => readiness.Phase switch
+                {
+                    ReadinessPhase.Ready => Send(response, StatusCodes.Status200OK, TextPlain, ReadyBody),
+                    ReadinessPhase.Starting => Send(response, StatusCodes.Status503ServiceUnavailable, TextPlain, StartingBody),
+                    _ => Send(response, StatusCodes.Status503ServiceUnavailable, TextPlain, DrainingBody),
+                },
+                _ => Delay(context, delay.GetMaxDelay()),
+            };
+        });
+        return app;
     }
 
-    // Text results carry Content-Length, which HTTP/1.0 keep-alive clients (ab -k) need to
-    // reuse the connection; a plain string return would be sent chunked.
-    private static IResult Root() => TypedResults.Text(RootBody);
-
-    private static IResult Version() => TypedResults.Json(Info, ServiceJsonContext.Default.VersionInfo);
-
-    private static IResult Healthz() => TypedResults.Text("ok\n");
-
-    private static IResult Readyz(ReadinessState readiness) => readiness.Phase switch
+    // With Content-Length, which HTTP/1.0 keep-alive clients (ab -k) need to reuse the
+    // connection; a body of unknown length would be sent chunked.
+    private static Task Send(HttpResponse response, int status, string contentType, byte[] body)
     {
-        ReadinessPhase.Ready => TypedResults.Text("ready\n"),
-        ReadinessPhase.Starting => TypedResults.Text("starting\n", statusCode: StatusCodes.Status503ServiceUnavailable),
-        _ => TypedResults.Text("draining\n", statusCode: StatusCodes.Status503ServiceUnavailable),
-    };
+        response.StatusCode = status;
+        response.ContentType = contentType;
+        response.ContentLength = body.Length;
+        return response.Body.WriteAsync(body).AsTask();
+    }
 
-    private static async Task<IResult> Delay(int ms, TimeSpan max, CancellationToken aborted)
+    private static async Task Delay(HttpContext context, TimeSpan max)
     {
+        var query = context.Request.Query["ms"];
+        if (query.Count != 1 || !int.TryParse(query[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int ms))
+        {
+            await Send(context.Response, StatusCodes.Status400BadRequest, TextPlain, Encoding.UTF8.GetBytes("ms must be an integer: /delay?ms=N\n"));
+            return;
+        }
         if (ms < 0 || ms > max.TotalMilliseconds)
         {
-            return TypedResults.Text($"ms must be between 0 and {(long)max.TotalMilliseconds}\n", statusCode: StatusCodes.Status400BadRequest);
+            await Send(context.Response, StatusCodes.Status400BadRequest, TextPlain,
+                Encoding.UTF8.GetBytes($"ms must be between 0 and {(long)max.TotalMilliseconds}\n"));
+            return;
         }
-        await Task.Delay(ms, aborted);
-        return TypedResults.Text($"waited {ms} ms\n");
+        await Task.Delay(ms, context.RequestAborted);
+        await Send(context.Response, StatusCodes.Status200OK, TextPlain, Encoding.UTF8.GetBytes($"waited {ms} ms\n"));
     }
 }

@@ -20,7 +20,7 @@ public static class ServiceHost
     {
         WebApplicationBuilder builder = null!;
         // The default sources (appsettings.json beside the binary) are read here already.
-        InvalidConfigurationException.Load(() => builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        InvalidConfigurationException.Load(() => builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
             // Under systemd the working directory is "/": a content root there makes the
             // configuration watcher put inotify watches on the whole filesystem.
@@ -30,6 +30,10 @@ public static class ServiceHost
             // process (Lifetime/ReloadCoordinator.cs).
             Args = [.. args, "--hostBuilder:reloadConfigOnChange=false"],
         }));
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole();
 #if TEST_FAULTS
         builder.AddTestFaults();
 #endif
