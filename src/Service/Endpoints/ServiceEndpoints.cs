@@ -40,43 +40,45 @@ public static class ServiceEndpoints
     {
         var readiness = app.ApplicationServices.GetRequiredService<ReadinessState>();
         var delay = app.ApplicationServices.GetRequiredService<IOptions<ServiceOptions>>().Value.DelayEndpoint;
+        Func<HttpContext, Task> readyz = context => readiness.Phase switch
+        {
+            ReadinessPhase.Ready => Send(context.Response, StatusCodes.Status200OK, TextPlain, ReadyBody),
+            ReadinessPhase.Starting => Send(context.Response, StatusCodes.Status503ServiceUnavailable, TextPlain, StartingBody),
+            _ => Send(context.Response, StatusCodes.Status503ServiceUnavailable, TextPlain, DrainingBody),
+        };
+        Func<HttpContext, Task> delayed = context => Delay(context, delay.GetMaxDelay());
         app.Run(context =>
         {
-            var request = context.Request;
-            var response = context.Response;
-            bool known = request.Path.Value switch
+            Func<HttpContext, Task>? endpoint = context.Request.Path.Value switch
             {
-                "/" or "/version" or "/healthz" or "/readyz" => true,
-                "/delay" => delay.Enabled,
-                _ => false,
+                "/" => Root,
+                "/version" => Version,
+                "/healthz" => Healthz,
+                "/readyz" => readyz,
+                "/delay" when delay.Enabled => delayed,
+                _ => null,
             };
-            if (!known)
+            if (endpoint is null)
             {
-                response.StatusCode = StatusCodes.Status404NotFound;
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return Task.CompletedTask;
             }
-            if (!HttpMethods.IsGet(request.Method))
+            if (!HttpMethods.IsGet(context.Request.Method))
             {
-                response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-                response.Headers.Allow = HttpMethods.Get;
+                context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+                context.Response.Headers.Allow = HttpMethods.Get;
                 return Task.CompletedTask;
             }
-            return request.Path.Value switch
-            {
-                "/" => Send(response, StatusCodes.Status200OK, TextPlain, RootBody),
-                "/version" => Send(response, StatusCodes.Status200OK, Json, VersionBody),
-                "/healthz" => Send(response, StatusCodes.Status200OK, TextPlain, Ok),
-                "/readyz" => readiness.Phase switch
-                {
-                    ReadinessPhase.Ready => Send(response, StatusCodes.Status200OK, TextPlain, ReadyBody),
-                    ReadinessPhase.Starting => Send(response, StatusCodes.Status503ServiceUnavailable, TextPlain, StartingBody),
-                    _ => Send(response, StatusCodes.Status503ServiceUnavailable, TextPlain, DrainingBody),
-                },
-                _ => Delay(context, delay.GetMaxDelay()),
-            };
+            return endpoint(context);
         });
         return app;
     }
+
+    private static Task Root(HttpContext context) => Send(context.Response, StatusCodes.Status200OK, TextPlain, RootBody);
+
+    private static Task Version(HttpContext context) => Send(context.Response, StatusCodes.Status200OK, Json, VersionBody);
+
+    private static Task Healthz(HttpContext context) => Send(context.Response, StatusCodes.Status200OK, TextPlain, Ok);
 
     // With Content-Length, which HTTP/1.0 keep-alive clients (ab -k) need to reuse the
     // connection; a body of unknown length would be sent chunked.
