@@ -42,8 +42,10 @@ trace https --Service:Https:Listen=127.0.0.1:18096 \
 cat "$work"/*.nettrace | strings -el \
   | grep -oE '"(implementationType|serviceType|itemType)": "[^"]*`[^"]*"' \
   | sed -E 's/^"[a-zA-Z]+": "//; s/"$//' | grep -vE '\[(T|TOptions|TCategoryName)\]' | sort -u >"$work/types.txt"
-shared=$(dirname "$(dotnet --list-runtimes | awk '/^Microsoft.NETCore.App 10\./ {v=$2; d=$3} END {gsub(/[\[\]]/, "", d); print d "/" v "/x"}')")
-aspnet=$(dirname "$(dotnet --list-runtimes | awk '/^Microsoft.AspNetCore.App 10\./ {v=$2; d=$3} END {gsub(/[\[\]]/, "", d); print d "/" v "/x"}')")
-dotnet run "$top/ops/aot/RdXmlFromTrace.cs" -- "$work/types.txt" "$work/rd.xml" "$work/jit" "$shared" "$aspnet" >&2
+runtime_dir() {  # NAME: the newest 10.x shared framework of that name, e.g. .../Microsoft.NETCore.App/10.0.12
+  dotnet --list-runtimes | awk -v name="$1" '$1 == name && $2 ~ /^10\./ {v = $2; d = $3} END {gsub(/[][]/, "", d); print d "/" v}'
+}
+dotnet run "$top/ops/aot/RdXmlFromTrace.cs" -- "$work/types.txt" "$work/rd.xml" "$work/jit" \
+  "$(runtime_dir Microsoft.NETCore.App)" "$(runtime_dir Microsoft.AspNetCore.App)" >&2
 mv "$work/rd.xml" "$top/src/Service/rd.xml"
 echo "src/Service/rd.xml: $(grep -c '<Type ' "$top/src/Service/rd.xml") types from $(wc -l <"$work/types.txt") traced names" >&2

@@ -17,9 +17,9 @@ internal sealed partial class ServiceJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// The service's few fixed GET paths, answered by one terminal middleware rather than endpoint
-/// routing: routing's services, matcher and generated handlers cost about a tenth of each
-/// start's time to ready under Native AOT (docs/benchmarks.md) and do nothing a switch on the
-/// path cannot. What routing answered stays the same: an unknown path is 404, another method
+/// routing: routing's services, matcher and generated handlers cost about 1 of 20 ms of each
+/// start's time to ready under Native AOT and 1.2 MiB of binary (docs/benchmarks.md), and do
+/// nothing a switch on the path cannot. What routing answered stays the same: an unknown path is 404, another method
 /// on a known path 405 with "Allow: GET".
 /// </summary>
 public static class ServiceEndpoints
