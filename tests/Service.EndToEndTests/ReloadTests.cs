@@ -190,9 +190,11 @@ public sealed partial class ReloadTests(Packages packages, ITestOutputHelper out
         output.WriteLine($"systemctl stop took {stopMs} ms");
         Assert.True(stopMs < 20_000, $"stop took {stopMs} ms"); // ShutdownTimeoutSeconds, below TimeoutStopSec
         Assert.NotEqual(0, (await reload).ExitCode);
-        Assert.Equal("inactive", await box.SystemctlAsync("is-active", Faulty));
-        Assert.Equal("success", await box.PropertyAsync(Faulty, "Result"));
+        var state = await box.SystemctlAsync("is-active", Faulty);
+        var result = await box.PropertyAsync(Faulty, "Result");
         var journal = await box.JournalAsync(Faulty);
+        // Once (1 of 60 runs) this ended "failed" after a 21 ms stop; the journal names why.
+        Assert.True(state == "inactive" && result == "success", $"after the stop: {state}, Result={result}; journal:\n{journal}");
         JournalEvents.AssertHas(journal, ServiceEvent.StoppingStartingSuccessor);
         Assert.DoesNotContain("SIGKILL", journal);
     }
