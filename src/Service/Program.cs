@@ -1,8 +1,10 @@
 using GracefulUpgrade.Service.Endpoints;
 using GracefulUpgrade.Service.Hosting;
+using GracefulUpgrade.Service.Lifetime;
 
 try
 {
+    StartupSelfCheck.WarmUpInBackground();
     var builder = ServiceHost.CreateBuilder(args);
 
     builder.AddServiceConfiguration(args);

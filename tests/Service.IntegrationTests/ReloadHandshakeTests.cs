@@ -12,6 +12,7 @@ namespace GracefulUpgrade.IntegrationTests;
 public sealed class ReloadHandshakeTests(PublishedBinaries binaries, ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly bool _sigHupDelivered = RequireSigHupDelivered();
     private const int SigHup = 1;
     private readonly string _config = Path.Combine(Directory.CreateTempSubdirectory("reload-").FullName, "config.json");
     private readonly List<int> _successors = [];
@@ -105,6 +106,21 @@ public sealed class ReloadHandshakeTests(PublishedBinaries binaries, ITestOutput
         Assert.StartsWith("failed ", await AnswerAsync(old.Pid));
         int successor = int.Parse(System.Text.RegularExpressions.Regex.Match(log, @"started successor pid (\d+)").Groups[1].Value);
         Assert.False(IsAlive(successor), $"successor pid {successor} outlived its predecessor's stop");
+    }
+
+    /// <summary>
+    /// SIGHUP asks for the reload. A process started with SIGHUP ignored (under nohup, say) hands
+    /// that on to its children, and the runtime keeps it ignored: every reload here would then
+    /// time out with nothing to say why (seen when a CI-style run was started with nohup).
+    /// </summary>
+    private static bool RequireSigHupDelivered()
+    {
+        var ignored = File.ReadLines("/proc/self/status").First(line => line.StartsWith("SigIgn:", StringComparison.Ordinal));
+        if ((Convert.ToUInt64(ignored["SigIgn:".Length..].Trim(), 16) & (1UL << (SigHup - 1))) != 0)
+        {
+            throw new InvalidOperationException("SIGHUP is ignored in the test process (started under nohup?), so the services it starts ignore the reload signal too; run the tests without it");
+        }
+        return true;
     }
 
     private Task<ServiceProcess> StartAsync(int port, string? binary = null)
