@@ -55,9 +55,8 @@ public sealed class StartupSelfCheck(
     }, null);
 
     /// <summary>
-    /// Builds the retry pipeline on another thread while Kestrel starts: Polly validates its
-    /// options through reflection (DataAnnotations), a few milliseconds under Native AOT that
-    /// would otherwise add to every start's time to ready.
+    /// Builds the retry pipeline from the configured settings on another thread while Kestrel
+    /// starts (why building it costs time at all: <see cref="WarmUpInBackground"/>).
     /// </summary>
     public Task StartingAsync(CancellationToken cancellationToken)
     {
